@@ -1,0 +1,51 @@
+# ferrox: the two set-up commands are `make demo` and `make test`.
+# Each creates .venv (Python 3.11+), installs what it needs and builds the Rust core.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.deps-stamp
+
+.PHONY: demo test build gates rust-test py-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Python dependencies (runtime + test + lint); reinstalled when pyproject.toml changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q "maturin>=1.7,<2"
+	$(BIN)/pip install -q $$($(BIN)/python -c "import tomllib;p=tomllib.load(open('pyproject.toml','rb'))['project'];print(' '.join(repr(d) for d in p['dependencies']+p['optional-dependencies']['test']+p['optional-dependencies']['lint']))" | tr -d "'")
+	touch $(STAMP)
+
+# Builds the Rust core into the venv (incremental: seconds when nothing changed).
+build: $(STAMP)
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet 2>&1 | grep -v "^🔗\|^📦\|^🐍\|^⚠️  Warning: .*license" || true
+	@$(BIN)/python -c "import ferrox._core" 
+
+# The main job: import the real captures and run the pipeline, printing a summary.
+demo: build
+	$(BIN)/ferrox demo
+
+gates: $(STAMP)
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	$(BIN)/ruff check python tests benchmarks examples
+	$(BIN)/ruff format --check python tests benchmarks examples
+	$(BIN)/mypy
+
+rust-test:
+	cargo test -p ferrox-engine --quiet
+
+py-test: build
+	$(BIN)/pytest -q
+
+# The whole test suite: gates, Rust tests, Python tests. .ci/run calls exactly this.
+test: gates rust-test py-test
+
+bench: build
+	$(BIN)/pip install -q -e ".[bench]" --no-build-isolation --no-deps >/dev/null 2>&1 || true
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) target

@@ -1,0 +1,3 @@
+//! Streaming parsers of real exchange formats into columnar batches.
+
+pub mod decimals;

@@ -1,0 +1,9 @@
+//! ferrox-engine: the pure-Rust core of ferrox.
+//!
+//! `types` is the exact market-data model; `data` holds the streaming parsers
+//! of real exchange formats. The crate knows nothing of Python: the
+//! `ferrox-python` crate binds it.
+#![deny(missing_docs)]
+
+pub mod data;
+pub mod types;

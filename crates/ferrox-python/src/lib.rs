@@ -1,0 +1,18 @@
+//! `ferrox._core`: PyO3 bindings for ferrox-engine. Conversions, GIL release
+//! and error mapping only; all logic lives in the engine crate. One file per
+//! engine module, registered here.
+
+use pyo3::prelude::*;
+
+mod decimals;
+mod errors;
+mod values;
+
+/// The compiled core of ferrox.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    values::register(m)?;
+    decimals::register(m)?;
+    Ok(())
+}
