@@ -56,7 +56,9 @@ class Quantity:
 class Money:
     """An exact amount of money in a currency."""
 
-    def __init__(self, amount: _Decimalish, currency: str, precision: int | None = None) -> None: ...
+    def __init__(
+        self, amount: _Decimalish, currency: str, precision: int | None = None
+    ) -> None: ...
     @property
     def amount(self) -> Price: ...
     @property

@@ -1,0 +1,1 @@
+"""Market data: loaders of real exchange formats, the Parquet catalog, imports."""
