@@ -5,5 +5,6 @@
 //! `ferrox-python` crate binds it.
 #![deny(missing_docs)]
 
+pub mod book;
 pub mod data;
 pub mod types;

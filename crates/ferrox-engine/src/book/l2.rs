@@ -1,0 +1,415 @@
+//! Market-by-price (L2) order book.
+//!
+//! Each side is a vector of `(price, size)` levels sorted so that the best
+//! level is the *last* element: bids ascending, asks descending. Real feeds
+//! change the levels near the top far more often than the rest, so inserts
+//! and removals there move only a few elements, the best level is one load
+//! away, and top-N is a slice from the end. Lookups are binary searches.
+
+use crate::types::{BookAction, BookDelta, BookSide, UnixNanos};
+
+/// One price level: raw price and raw total size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Level {
+    /// Raw price at the instrument's price precision.
+    pub price: i64,
+    /// Raw size at the instrument's size precision.
+    pub size: i64,
+}
+
+/// One side of an L2 book, best level last.
+#[derive(Debug, Clone, Default)]
+pub struct BookLadder {
+    levels: Vec<Level>,
+    /// `true` for bids (ascending, best = highest), `false` for asks.
+    is_bid: bool,
+}
+
+impl BookLadder {
+    fn new(is_bid: bool) -> Self {
+        Self {
+            levels: Vec::with_capacity(1024),
+            is_bid,
+        }
+    }
+
+    /// Position of `price` in the ladder (`Ok`) or where it would go (`Err`).
+    #[inline]
+    fn search(&self, price: i64) -> Result<usize, usize> {
+        // Scan the last few levels first: most updates land near the top.
+        let n = self.levels.len();
+        let tail = n.saturating_sub(8);
+        for i in (tail..n).rev() {
+            let p = self.levels[i].price;
+            if p == price {
+                return Ok(i);
+            }
+            let below = if self.is_bid { p < price } else { p > price };
+            if below {
+                return Err(i + 1);
+            }
+        }
+        if self.is_bid {
+            self.levels[..tail].binary_search_by(|l| l.price.cmp(&price))
+        } else {
+            self.levels[..tail].binary_search_by(|l| price.cmp(&l.price))
+        }
+    }
+
+    /// Sets the size at `price`; a size of zero removes the level.
+    #[inline]
+    pub fn set(&mut self, price: i64, size: i64) {
+        match self.search(price) {
+            Ok(i) if size == 0 => {
+                self.levels.remove(i);
+            }
+            Ok(i) => self.levels[i].size = size,
+            Err(_) if size == 0 => {}
+            Err(i) => self.levels.insert(i, Level { price, size }),
+        }
+    }
+
+    /// Removes the level at `price`, if any.
+    #[inline]
+    pub fn remove(&mut self, price: i64) {
+        if let Ok(i) = self.search(price) {
+            self.levels.remove(i);
+        }
+    }
+
+    /// The best level, if the side is not empty.
+    #[inline]
+    pub fn best(&self) -> Option<Level> {
+        self.levels.last().copied()
+    }
+
+    /// Number of levels.
+    pub fn len(&self) -> usize {
+        self.levels.len()
+    }
+
+    /// Whether the side has no levels.
+    pub fn is_empty(&self) -> bool {
+        self.levels.is_empty()
+    }
+
+    /// Levels from the best outwards.
+    pub fn iter_best_first(&self) -> impl Iterator<Item = Level> + '_ {
+        self.levels.iter().rev().copied()
+    }
+
+    /// Size at exactly `price` (0 if no level).
+    pub fn size_at(&self, price: i64) -> i64 {
+        self.search(price).map_or(0, |i| self.levels[i].size)
+    }
+
+    fn clear(&mut self) {
+        self.levels.clear();
+    }
+}
+
+/// An L2 order book for one instrument.
+#[derive(Debug, Clone)]
+pub struct L2Book {
+    bids: BookLadder,
+    asks: BookLadder,
+    /// Sequence (venue update id) of the last applied delta.
+    pub sequence: u64,
+    /// `ts_event` of the last applied delta.
+    pub ts_event: UnixNanos,
+    /// `ts_init` of the last applied delta.
+    pub ts_init: UnixNanos,
+    /// Number of deltas applied.
+    pub update_count: u64,
+}
+
+impl Default for L2Book {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl L2Book {
+    /// An empty book.
+    pub fn new() -> Self {
+        Self {
+            bids: BookLadder::new(true),
+            asks: BookLadder::new(false),
+            sequence: 0,
+            ts_event: 0,
+            ts_init: 0,
+            update_count: 0,
+        }
+    }
+
+    /// Applies one delta as it is (no sequencing rules: see `SyncedBook`).
+    #[inline]
+    pub fn apply(&mut self, delta: &BookDelta) {
+        match delta.action {
+            BookAction::Clear => self.clear(),
+            BookAction::Add | BookAction::Update => match delta.side {
+                BookSide::Bid => self.bids.set(delta.price, delta.size),
+                BookSide::Ask => self.asks.set(delta.price, delta.size),
+                BookSide::NoSide => {}
+            },
+            BookAction::Delete => match delta.side {
+                BookSide::Bid => self.bids.remove(delta.price),
+                BookSide::Ask => self.asks.remove(delta.price),
+                BookSide::NoSide => {}
+            },
+        }
+        self.sequence = delta.sequence;
+        self.ts_event = delta.ts_event;
+        self.ts_init = delta.ts_init;
+        self.update_count += 1;
+    }
+
+    /// Removes every level.
+    pub fn clear(&mut self) {
+        self.bids.clear();
+        self.asks.clear();
+    }
+
+    /// The bid side.
+    pub fn bids(&self) -> &BookLadder {
+        &self.bids
+    }
+
+    /// The ask side.
+    pub fn asks(&self) -> &BookLadder {
+        &self.asks
+    }
+
+    /// Best bid level.
+    #[inline]
+    pub fn best_bid(&self) -> Option<Level> {
+        self.bids.best()
+    }
+
+    /// Best ask level.
+    #[inline]
+    pub fn best_ask(&self) -> Option<Level> {
+        self.asks.best()
+    }
+
+    /// Whether the best bid is at or above the best ask.
+    pub fn is_crossed(&self) -> bool {
+        matches!((self.best_bid(), self.best_ask()), (Some(b), Some(a)) if b.price >= a.price)
+    }
+
+    /// Best ask minus best bid (raw price units).
+    pub fn spread(&self) -> Option<i64> {
+        Some(self.best_ask()?.price - self.best_bid()?.price)
+    }
+
+    /// Mid price as a float in raw units (`(bid + ask) / 2`).
+    pub fn mid(&self) -> Option<f64> {
+        Some((self.best_ask()?.price as f64 + self.best_bid()?.price as f64) / 2.0)
+    }
+
+    /// Size-weighted mid (microprice) in raw units: the bid weighted by the
+    /// ask size and the ask by the bid size, so the price leans toward the
+    /// side with less resting size (Stoikov's weighted mid at one level).
+    pub fn microprice(&self) -> Option<f64> {
+        let (b, a) = (self.best_bid()?, self.best_ask()?);
+        let total = (b.size + a.size) as f64;
+        if total == 0.0 {
+            return self.mid();
+        }
+        Some((b.price as f64 * a.size as f64 + a.price as f64 * b.size as f64) / total)
+    }
+
+    /// Order-book imbalance over the top `levels` levels:
+    /// `(bid size - ask size) / (bid size + ask size)`, in `[-1, 1]`.
+    pub fn imbalance(&self, levels: usize) -> Option<f64> {
+        let b: i128 = self
+            .bids
+            .iter_best_first()
+            .take(levels)
+            .map(|l| i128::from(l.size))
+            .sum();
+        let a: i128 = self
+            .asks
+            .iter_best_first()
+            .take(levels)
+            .map(|l| i128::from(l.size))
+            .sum();
+        let total = b + a;
+        (total > 0).then(|| (b - a) as f64 / total as f64)
+    }
+
+    /// Cumulative size on `side` over the best `levels` levels.
+    pub fn cumulative_depth(&self, side: BookSide, levels: usize) -> i128 {
+        self.ladder(side).map_or(0, |l| {
+            l.iter_best_first()
+                .take(levels)
+                .map(|l| i128::from(l.size))
+                .sum()
+        })
+    }
+
+    /// Average price (raw units, float) of taking `size` from `side` (asks
+    /// for a buy, bids for a sell), walking the levels; `None` if the side
+    /// holds less than `size`.
+    pub fn average_fill_price(&self, side: BookSide, size: i64) -> Option<f64> {
+        let mut remaining = i128::from(size);
+        let mut cost: i128 = 0;
+        for level in self.ladder(side)?.iter_best_first() {
+            let take = remaining.min(i128::from(level.size));
+            cost += take * i128::from(level.price);
+            remaining -= take;
+            if remaining == 0 {
+                return Some(cost as f64 / size as f64);
+            }
+        }
+        None
+    }
+
+    fn ladder(&self, side: BookSide) -> Option<&BookLadder> {
+        match side {
+            BookSide::Bid => Some(&self.bids),
+            BookSide::Ask => Some(&self.asks),
+            BookSide::NoSide => None,
+        }
+    }
+
+    /// Writes up to `n` levels of `side`, best first, into `out`.
+    pub fn top_levels(&self, side: BookSide, n: usize, out: &mut Vec<Level>) {
+        out.clear();
+        if let Some(ladder) = self.ladder(side) {
+            out.extend(ladder.iter_best_first().take(n));
+        }
+    }
+
+    /// Estimated size queued ahead of an order of ours resting at `price` on
+    /// `side`, given the level size when it joined (`size_when_joined`) and
+    /// the level size now: size can only leave ahead of us, so what is ahead
+    /// is the smaller of what was there and what is there now.
+    pub fn queue_ahead(&self, side: BookSide, price: i64, size_when_joined: i64) -> i64 {
+        let now = self.ladder(side).map_or(0, |l| l.size_at(price));
+        size_when_joined.min(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{BookAction as A, BookSide as S};
+
+    fn delta(action: A, side: S, price: i64, size: i64) -> BookDelta {
+        BookDelta {
+            action,
+            side,
+            price,
+            size,
+            ..BookDelta::default()
+        }
+    }
+
+    #[test]
+    fn keeps_best_levels_current() {
+        let mut book = L2Book::new();
+        for (side, price, size) in [
+            (S::Bid, 100, 5),
+            (S::Bid, 101, 2),
+            (S::Ask, 103, 7),
+            (S::Ask, 102, 1),
+        ] {
+            book.apply(&delta(A::Update, side, price, size));
+        }
+        assert_eq!(
+            book.best_bid(),
+            Some(Level {
+                price: 101,
+                size: 2
+            })
+        );
+        assert_eq!(
+            book.best_ask(),
+            Some(Level {
+                price: 102,
+                size: 1
+            })
+        );
+        book.apply(&delta(A::Update, S::Ask, 102, 0));
+        assert_eq!(
+            book.best_ask(),
+            Some(Level {
+                price: 103,
+                size: 7
+            })
+        );
+        book.apply(&delta(A::Delete, S::Bid, 101, 0));
+        assert_eq!(
+            book.best_bid(),
+            Some(Level {
+                price: 100,
+                size: 5
+            })
+        );
+        assert_eq!(book.spread(), Some(3));
+        assert!(!book.is_crossed());
+    }
+
+    #[test]
+    fn microprice_leans_to_the_thin_side() {
+        let mut book = L2Book::new();
+        book.apply(&delta(A::Add, S::Bid, 100, 9));
+        book.apply(&delta(A::Add, S::Ask, 102, 1));
+        // Ask is thin: price leans toward the ask.
+        assert_eq!(book.microprice(), Some((100.0 * 1.0 + 102.0 * 9.0) / 10.0));
+        assert_eq!(book.imbalance(1), Some(0.8));
+    }
+
+    #[test]
+    fn average_fill_walks_levels() {
+        let mut book = L2Book::new();
+        book.apply(&delta(A::Add, S::Ask, 100, 1));
+        book.apply(&delta(A::Add, S::Ask, 101, 2));
+        assert_eq!(
+            book.average_fill_price(S::Ask, 3),
+            Some((100.0 + 202.0) / 3.0)
+        );
+        assert_eq!(book.average_fill_price(S::Ask, 4), None);
+        let mut top = Vec::new();
+        book.top_levels(S::Ask, 5, &mut top);
+        assert_eq!(
+            top,
+            vec![
+                Level {
+                    price: 100,
+                    size: 1
+                },
+                Level {
+                    price: 101,
+                    size: 2
+                }
+            ]
+        );
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        proptest! {
+            #[test]
+            fn matches_a_btreemap_model(ops in proptest::collection::vec((any::<bool>(), 0i64..64, 0i64..4), 0..400)) {
+                let mut book = L2Book::new();
+                let (mut bids, mut asks) = (BTreeMap::new(), BTreeMap::new());
+                for (is_bid, price, size) in ops {
+                    let (side, model) = if is_bid { (S::Bid, &mut bids) } else { (S::Ask, &mut asks) };
+                    book.apply(&delta(A::Update, side, price, size));
+                    if size == 0 { model.remove(&price); } else { model.insert(price, size); }
+                }
+                let got_bids: Vec<_> = book.bids().iter_best_first().map(|l| (l.price, l.size)).collect();
+                let want_bids: Vec<_> = bids.iter().rev().map(|(p, s)| (*p, *s)).collect();
+                prop_assert_eq!(got_bids, want_bids);
+                let got_asks: Vec<_> = book.asks().iter_best_first().map(|l| (l.price, l.size)).collect();
+                let want_asks: Vec<_> = asks.iter().map(|(p, s)| (*p, *s)).collect();
+                prop_assert_eq!(got_asks, want_asks);
+            }
+        }
+    }
+}
