@@ -1,12 +1,53 @@
-"""The ``ferrox`` command line."""
+"""The ``ferrox`` command line: ``ferrox data import|ls|export`` and ``ferrox demo``.
+
+Errors a user can fix (any :class:`~ferrox.errors.FerroxError`) print one red
+line on stderr and exit with 1; usage errors exit with 2. ``--debug`` or
+``FERROX_DEBUG=1`` shows the traceback instead.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="ferrox: market data, research, backtests, trading.")
+from ferrox import __version__
+from ferrox.cli import data
+from ferrox.cli._common import STATE
+from ferrox.cli.demo import demo_command
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="ferrox: market data, research, backtests, trading.",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data.app, name="data")
+app.command("demo")(demo_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ferrox {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (also FERROX_DEBUG=1).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """ferrox: market data, research, backtests, trading."""
+    STATE.debug = debug
 
 
 def main() -> None:
     """Entry point of the ``ferrox`` console script."""
     app()
+
+
+__all__ = ["app", "main"]
