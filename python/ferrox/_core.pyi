@@ -1,6 +1,7 @@
 """Type stubs for the compiled core, ``ferrox._core`` (kept in step with crates/ferrox-python)."""
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -101,3 +102,53 @@ def parse_decimal_column(
     offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8], precision: int
 ) -> npt.NDArray[np.int64]: ...
 def max_decimals_column(offsets: npt.NDArray[np.int64], data: npt.NDArray[np.uint8]) -> int: ...
+
+# --- book.rs ---------------------------------------------------------------
+
+class L2Book:
+    """A streaming L2 book following a venue's sync rule; prices and sizes raw."""
+
+    def __init__(self, rule: str = "sequenced") -> None: ...
+    def apply(
+        self,
+        action: int,
+        side: int,
+        price: int,
+        size: int,
+        sequence: int = 0,
+        first_update_id: int = 0,
+        prev_update_id: int = 0,
+        flags: int = 0x80,
+        ts_event: int = 0,
+        ts_init: int = 0,
+        order_id: int = 0,
+    ) -> str: ...
+    def best_bid(self) -> tuple[int, int] | None: ...
+    def best_ask(self) -> tuple[int, int] | None: ...
+    def spread(self) -> int | None: ...
+    def mid(self) -> float | None: ...
+    def microprice(self) -> float | None: ...
+    def imbalance(self, levels: int = 1) -> float | None: ...
+    def average_fill_price(self, side: str, size: int) -> float | None: ...
+    def levels(self, side: str, n: int) -> list[tuple[int, int]]: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def is_synced(self) -> bool: ...
+    @property
+    def last_update_id(self) -> int: ...
+
+def replay_l2(
+    action: npt.NDArray[np.uint8],
+    side: npt.NDArray[np.uint8],
+    price: npt.NDArray[np.int64],
+    size: npt.NDArray[np.int64],
+    sequence: npt.NDArray[np.uint64],
+    first_update_id: npt.NDArray[np.uint64],
+    prev_update_id: npt.NDArray[np.uint64],
+    flags: npt.NDArray[np.uint8],
+    ts_event: npt.NDArray[np.int64],
+    ts_init: npt.NDArray[np.int64],
+    rule: str = "sequenced",
+    levels: int = 1,
+) -> dict[str, Any]: ...

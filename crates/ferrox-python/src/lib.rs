@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod book;
 mod decimals;
 mod errors;
 mod values;
@@ -14,5 +15,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     values::register(m)?;
     decimals::register(m)?;
+    book::register(m)?;
     Ok(())
 }

@@ -1,0 +1,339 @@
+//! Bindings for order books: a streaming `L2Book` class and a batch replay.
+
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use ferrox_engine::book::{Applied, SyncRule, SyncState, SyncedBook};
+use ferrox_engine::types::{BookAction, BookDelta, BookSide, FLAG_LAST};
+
+use crate::errors::{config_error, data_error};
+
+fn parse_rule(rule: &str) -> PyResult<SyncRule> {
+    match rule {
+        "binance-futures" => Ok(SyncRule::BinanceFutures),
+        "binance-spot" => Ok(SyncRule::BinanceSpot),
+        "sequenced" => Ok(SyncRule::Sequenced),
+        other => Err(config_error(format!(
+            "rule: unknown sync rule {other:?}; expected 'binance-futures', 'binance-spot' or 'sequenced'"
+        ))),
+    }
+}
+
+fn action_of(code: u8, row: usize) -> PyResult<BookAction> {
+    match code {
+        1 => Ok(BookAction::Add),
+        2 => Ok(BookAction::Update),
+        3 => Ok(BookAction::Delete),
+        4 => Ok(BookAction::Clear),
+        other => Err(data_error(format!(
+            "row {row}: action {other} is not a book action (1 add, 2 update, 3 delete, 4 clear)"
+        ))),
+    }
+}
+
+fn side_of(code: u8, row: usize) -> PyResult<BookSide> {
+    match code {
+        0 => Ok(BookSide::NoSide),
+        1 => Ok(BookSide::Bid),
+        2 => Ok(BookSide::Ask),
+        other => Err(data_error(format!(
+            "row {row}: side {other} is not a book side (0 none, 1 bid, 2 ask)"
+        ))),
+    }
+}
+
+/// A streaming L2 book following a venue's sync rule; prices and sizes raw.
+#[pyclass(module = "ferrox._core", name = "L2Book")]
+pub struct PyL2Book {
+    inner: SyncedBook,
+}
+
+#[pymethods]
+impl PyL2Book {
+    #[new]
+    #[pyo3(signature = (rule="sequenced"))]
+    fn new(rule: &str) -> PyResult<Self> {
+        Ok(Self {
+            inner: SyncedBook::new(parse_rule(rule)?),
+        })
+    }
+
+    /// Applies one delta (raw values, codes as in `ferrox.model.schema`);
+    /// returns 'applied', 'stale', 'buffered' or 'ignored'.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (action, side, price, size, sequence=0, first_update_id=0, prev_update_id=0, flags=0x80, ts_event=0, ts_init=0, order_id=0))]
+    fn apply(
+        &mut self,
+        action: u8,
+        side: u8,
+        price: i64,
+        size: i64,
+        sequence: u64,
+        first_update_id: u64,
+        prev_update_id: u64,
+        flags: u8,
+        ts_event: i64,
+        ts_init: i64,
+        order_id: u64,
+    ) -> PyResult<&'static str> {
+        let delta = BookDelta {
+            instrument: 0,
+            action: action_of(action, 0)?,
+            side: side_of(side, 0)?,
+            price,
+            size,
+            order_id,
+            sequence,
+            first_update_id,
+            prev_update_id,
+            flags,
+            ts_event,
+            ts_init,
+        };
+        Ok(match self.inner.apply(&delta) {
+            Applied::Applied => "applied",
+            Applied::Stale => "stale",
+            Applied::Buffered => "buffered",
+            Applied::Ignored => "ignored",
+        })
+    }
+
+    /// Best bid as `(raw price, raw size)`, or None.
+    fn best_bid(&self) -> Option<(i64, i64)> {
+        self.inner.book().best_bid().map(|l| (l.price, l.size))
+    }
+
+    /// Best ask as `(raw price, raw size)`, or None.
+    fn best_ask(&self) -> Option<(i64, i64)> {
+        self.inner.book().best_ask().map(|l| (l.price, l.size))
+    }
+
+    /// Best ask minus best bid, raw.
+    fn spread(&self) -> Option<i64> {
+        self.inner.book().spread()
+    }
+
+    /// Mid price in raw units (float).
+    fn mid(&self) -> Option<f64> {
+        self.inner.book().mid()
+    }
+
+    /// Size-weighted mid in raw units (float).
+    fn microprice(&self) -> Option<f64> {
+        self.inner.book().microprice()
+    }
+
+    /// (bid - ask) / (bid + ask) size over the top `levels` levels.
+    #[pyo3(signature = (levels=1))]
+    fn imbalance(&self, levels: usize) -> Option<f64> {
+        self.inner.book().imbalance(levels)
+    }
+
+    /// Average price (raw, float) of taking `size` from side 'bid' or 'ask'.
+    fn average_fill_price(&self, side: &str, size: i64) -> PyResult<Option<f64>> {
+        let side = match side {
+            "bid" => BookSide::Bid,
+            "ask" => BookSide::Ask,
+            other => {
+                return Err(config_error(format!(
+                    "side: expected 'bid' or 'ask', got {other:?}"
+                )))
+            }
+        };
+        Ok(self.inner.book().average_fill_price(side, size))
+    }
+
+    /// Up to `n` levels of 'bid' or 'ask', best first, as `[(price, size)]`.
+    fn levels(&self, side: &str, n: usize) -> PyResult<Vec<(i64, i64)>> {
+        let ladder = match side {
+            "bid" => self.inner.book().bids(),
+            "ask" => self.inner.book().asks(),
+            other => {
+                return Err(config_error(format!(
+                    "side: expected 'bid' or 'ask', got {other:?}"
+                )))
+            }
+        };
+        Ok(ladder
+            .iter_best_first()
+            .take(n)
+            .map(|l| (l.price, l.size))
+            .collect())
+    }
+
+    /// 'synced', 'awaiting bridge' or 'unsynced (reason)'.
+    #[getter]
+    fn state(&self) -> String {
+        self.inner.state().to_string()
+    }
+
+    /// Whether the book is exact now.
+    #[getter]
+    fn is_synced(&self) -> bool {
+        self.inner.state() == SyncState::Synced
+    }
+
+    /// The last applied update id.
+    #[getter]
+    fn last_update_id(&self) -> u64 {
+        self.inner.last_update_id()
+    }
+}
+
+/// Replays delta columns through a synced L2 book. Returns one row per
+/// complete update (a delta flagged last-in-batch): the index of that delta,
+/// its sequence, `ts_event`, `ts_init`, the top `levels` bid/ask prices and
+/// sizes (raw; size 0 where a level is empty), and the sync state code
+/// (0 synced, 1 awaiting bridge, 2 unsynced) plus the state text where it
+/// changed.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (action, side, price, size, sequence, first_update_id, prev_update_id, flags, ts_event, ts_init, rule="sequenced", levels=1))]
+fn replay_l2<'py>(
+    py: Python<'py>,
+    action: PyReadonlyArray1<'py, u8>,
+    side: PyReadonlyArray1<'py, u8>,
+    price: PyReadonlyArray1<'py, i64>,
+    size: PyReadonlyArray1<'py, i64>,
+    sequence: PyReadonlyArray1<'py, u64>,
+    first_update_id: PyReadonlyArray1<'py, u64>,
+    prev_update_id: PyReadonlyArray1<'py, u64>,
+    flags: PyReadonlyArray1<'py, u8>,
+    ts_event: PyReadonlyArray1<'py, i64>,
+    ts_init: PyReadonlyArray1<'py, i64>,
+    rule: &str,
+    levels: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let rule = parse_rule(rule)?;
+    if levels == 0 {
+        return Err(config_error("levels: expected at least 1"));
+    }
+    let cols = (
+        action.as_slice()?,
+        side.as_slice()?,
+        price.as_slice()?,
+        size.as_slice()?,
+        sequence.as_slice()?,
+        first_update_id.as_slice()?,
+        prev_update_id.as_slice()?,
+        flags.as_slice()?,
+        ts_event.as_slice()?,
+        ts_init.as_slice()?,
+    );
+    let n = cols.0.len();
+    let lens = [
+        cols.1.len(),
+        cols.2.len(),
+        cols.3.len(),
+        cols.4.len(),
+        cols.5.len(),
+        cols.6.len(),
+        cols.7.len(),
+        cols.8.len(),
+        cols.9.len(),
+    ];
+    if let Some(bad) = lens.iter().find(|&&l| l != n) {
+        return Err(data_error(format!(
+            "delta columns have different lengths: action has {n} rows, another column {bad}"
+        )));
+    }
+    // Validate codes up front so the replay itself cannot fail.
+    let mut actions = Vec::with_capacity(n);
+    let mut sides = Vec::with_capacity(n);
+    for row in 0..n {
+        actions.push(action_of(cols.0[row], row)?);
+        sides.push(side_of(cols.1[row], row)?);
+    }
+    let out = py.detach(|| {
+        let mut book = SyncedBook::new(rule);
+        let mut out = ReplayOut::default();
+        let mut last_state = None;
+        let mut bids = Vec::with_capacity(levels);
+        let mut asks = Vec::with_capacity(levels);
+        for row in 0..n {
+            let delta = BookDelta {
+                instrument: 0,
+                action: actions[row],
+                side: sides[row],
+                price: cols.2[row],
+                size: cols.3[row],
+                order_id: 0,
+                sequence: cols.4[row],
+                first_update_id: cols.5[row],
+                prev_update_id: cols.6[row],
+                flags: cols.7[row],
+                ts_event: cols.8[row],
+                ts_init: cols.9[row],
+            };
+            let applied = book.apply(&delta);
+            let state = book.state();
+            let complete = delta.flags & FLAG_LAST != 0 && applied == Applied::Applied;
+            let changed = last_state != Some(state);
+            // Report every complete applied update, and every state change so
+            // that a gap or a crossed book is visible where it happens.
+            if !complete && !changed {
+                continue;
+            }
+            if changed {
+                out.transitions.push((out.row.len(), state.to_string()));
+                last_state = Some(state);
+            }
+            out.row.push(row as u64);
+            out.sequence.push(delta.sequence);
+            out.ts_event.push(delta.ts_event);
+            out.ts_init.push(delta.ts_init);
+            out.state.push(state.code());
+            book.book().top_levels(BookSide::Bid, levels, &mut bids);
+            book.book().top_levels(BookSide::Ask, levels, &mut asks);
+            for i in 0..levels {
+                let b = bids.get(i).copied().unwrap_or_default();
+                let a = asks.get(i).copied().unwrap_or_default();
+                out.bid_price.push(b.price);
+                out.bid_size.push(b.size);
+                out.ask_price.push(a.price);
+                out.ask_size.push(a.size);
+            }
+        }
+        out
+    });
+    let rows = out.row.len();
+    let dict = PyDict::new(py);
+    dict.set_item("row", PyArray1::from_vec(py, out.row))?;
+    dict.set_item("sequence", PyArray1::from_vec(py, out.sequence))?;
+    dict.set_item("ts_event", PyArray1::from_vec(py, out.ts_event))?;
+    dict.set_item("ts_init", PyArray1::from_vec(py, out.ts_init))?;
+    dict.set_item("state", PyArray1::from_vec(py, out.state))?;
+    for (name, values) in [
+        ("bid_price", out.bid_price),
+        ("bid_size", out.bid_size),
+        ("ask_price", out.ask_price),
+        ("ask_size", out.ask_size),
+    ] {
+        let array = PyArray1::from_vec(py, values).reshape([rows, levels])?;
+        let array: Bound<'py, PyArray2<i64>> = array;
+        dict.set_item(name, array)?;
+    }
+    dict.set_item("transitions", out.transitions)?;
+    Ok(dict)
+}
+
+#[derive(Default)]
+struct ReplayOut {
+    row: Vec<u64>,
+    sequence: Vec<u64>,
+    ts_event: Vec<i64>,
+    ts_init: Vec<i64>,
+    state: Vec<u8>,
+    bid_price: Vec<i64>,
+    bid_size: Vec<i64>,
+    ask_price: Vec<i64>,
+    ask_size: Vec<i64>,
+    transitions: Vec<(usize, String)>,
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyL2Book>()?;
+    m.add_function(wrap_pyfunction!(replay_l2, m)?)?;
+    Ok(())
+}
