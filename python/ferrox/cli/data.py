@@ -25,6 +25,7 @@ from ferrox.cli._common import console, handles_errors
 from ferrox.cli.render import catalog_table, instruments_table, print_import_report
 from ferrox.data.catalog import Catalog, atomic_output, decimal_text
 from ferrox.data.importer import import_files
+from ferrox.data.loaders import FORMATS
 from ferrox.data.loaders.base import LoaderOptions, OnError
 from ferrox.data.timeparse import parse_time
 from ferrox.errors import ConfigError
@@ -32,15 +33,6 @@ from ferrox.model.instrument import Instrument
 from ferrox.model.schema import PRICE_COLUMNS, SIZE_COLUMNS, DataKind
 
 app = typer.Typer(no_args_is_help=True, help="Import, list and export market data.")
-
-
-class ImportFormat(StrEnum):
-    """``--format`` values (see :data:`ferrox.data.loaders.FORMATS`)."""
-
-    BINANCE = "binance"
-    TARDIS = "tardis"
-    DATABENTO = "databento"
-    CSV = "csv"
 
 
 class TsUnit(StrEnum):
@@ -101,6 +93,12 @@ def read_definitions(path: Path) -> dict[str, Instrument]:
     return definitions
 
 
+def _check_format(value: str) -> str:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
+    return value
+
+
 def _time_option(text: str | None, name: str) -> int | None:
     if text is None:
         return None
@@ -159,7 +157,15 @@ class _ImportProgress:
 def import_command(
     paths: Annotated[list[Path], typer.Argument(help="Source files to import.")],
     catalog: CatalogOption,
-    fmt: Annotated[ImportFormat, typer.Option("--format", "-f", help="Source format.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            callback=_check_format,
+            help=f"Source format: {', '.join(FORMATS)}.",
+        ),
+    ],
     on_error: Annotated[
         OnError, typer.Option(help="What to do with a record that cannot be read.")
     ] = OnError.FAIL,
@@ -210,7 +216,7 @@ def import_command(
     try:
         report = import_files(
             paths,
-            fmt.value,
+            fmt,
             target,
             on_error=on_error,
             options=options,
