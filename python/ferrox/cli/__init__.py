@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ferrox import __version__
-from ferrox.cli import data
+from ferrox.cli import book, data
 from ferrox.cli._common import STATE
 from ferrox.cli.demo import demo_command
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data.app, name="data")
+app.add_typer(book.app, name="book")
 app.command("demo")(demo_command)
 
 
