@@ -115,7 +115,7 @@ def parquet_files(root: Path) -> set[str]:
 
 @pytest.fixture
 def catalog(tmp_path: Path) -> Catalog:
-    return Catalog(tmp_path / "catalog", create=True)
+    return Catalog(tmp_path / "catalog")
 
 
 def test_read_returns_the_rows_written(catalog: Catalog) -> None:
@@ -227,12 +227,20 @@ def test_unknown_instrument_error_lists_the_known_ids(catalog: Catalog) -> None:
         catalog.read("ETHUSDT.TEST", DataKind.TRADES)
 
 
-def test_opening_a_missing_catalog_for_reading_is_an_error(tmp_path: Path) -> None:
+def test_a_missing_catalog_is_empty_until_the_first_commit(tmp_path: Path) -> None:
+    root = tmp_path / "new"
+    assert Catalog(root).summary().height == 0
+    assert not root.exists()
     with pytest.raises(CatalogError, match="no ferrox catalog"):
-        Catalog(tmp_path / "nothing")
+        Catalog(root, must_exist=True)
+    with Catalog(root).transaction():
+        pass
+    assert Catalog(root, must_exist=True).summary().height == 0
 
 
 def test_newer_schema_version_is_refused_naming_both_versions(catalog: Catalog) -> None:
+    with catalog.transaction():
+        pass
     path = catalog.root / MANIFEST_NAME
     manifest = json.loads(path.read_text())
     manifest["schema_version"] = SCHEMA_VERSION + 1
@@ -441,5 +449,5 @@ def test_missing_source_file_is_a_data_error_naming_it(catalog: Catalog, tmp_pat
 def test_a_non_catalog_directory_is_not_taken_over(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(CatalogError, match="not empty"):
-        Catalog(tmp_path, create=True)
+        Catalog(tmp_path)
     assert sorted(os.listdir(tmp_path)) == ["notes.txt"]

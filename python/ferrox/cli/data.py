@@ -211,7 +211,7 @@ def import_command(
         bar_label=bar_label.value,
         bar_interval=bar_interval,
     )
-    target = Catalog(catalog, create=True)
+    target = Catalog(catalog)
     progress = _ImportProgress()
     try:
         report = import_files(
@@ -232,7 +232,7 @@ def import_command(
 @handles_errors
 def ls_command(catalog: CatalogOption) -> None:
     """List the catalog: instruments, kinds, rows, first/last ts_init (UTC), precisions."""
-    target = Catalog(catalog)
+    target = Catalog(catalog, must_exist=True)
     out = console()
     out.print(catalog_table(target))
     out.print(instruments_table(target))
@@ -265,7 +265,7 @@ def export_command(
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise typer.BadParameter(f"{out}: expected a .csv or .parquet file", param_hint="--out")
-    source = Catalog(catalog)
+    source = Catalog(catalog, must_exist=True)
     frame = source.read(instrument, kind, start_ns, end_ns)
     price_precision, size_precision = source.precisions(instrument)
     with atomic_output(out) as temp:

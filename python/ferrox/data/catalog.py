@@ -22,7 +22,7 @@ next time the catalog is opened for writing.
 >>> inst = Instrument("BTCUSDT.BINANCE", InstrumentKind.SPOT, "0.01", "0.001", "BTC", "USDT", "USDT")
 >>> table = pa.table({"ts_event": [1], "ts_init": [2], "price": [6180030], "size": [5],
 ...                   "aggressor_side": [1], "trade_id": ["7"]})
->>> catalog = Catalog(tempfile.mkdtemp(), create=True)
+>>> catalog = Catalog(tempfile.mkdtemp())
 >>> with catalog.transaction() as txn:
 ...     txn.write(Batch(inst, DataKind.TRADES, table))
 >>> catalog.read("BTCUSDT.BINANCE", "trades")["price"].to_list()
@@ -193,41 +193,42 @@ def file_sha256(path: Path) -> str:
 class Catalog:
     """A local Parquet catalog of market data under ``root``.
 
-    ``Catalog(root)`` opens an existing catalog (CatalogError if there is
-    none); ``Catalog(root, create=True)`` creates an empty one if needed.
-    Reads need no lock; writes go through :meth:`transaction`.
+    ``Catalog(root)`` opens the catalog at ``root``; when there is none yet
+    it is empty, and the first committed :meth:`transaction` creates it on
+    disk. ``must_exist=True`` raises CatalogError instead (for readers, so a
+    mistyped path is an error rather than an empty catalog). A directory that
+    holds other files and no manifest is never taken over. Reads need no
+    lock; writes go through :meth:`transaction`.
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, create: bool = False) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, must_exist: bool = False) -> None:
         self.root = Path(root)
         self._manifest = Manifest()
         self._manifest_stat: tuple[int, int, int] | None = None
-        if not self.manifest_path.exists():
-            if not create:
-                raise CatalogError(f"no ferrox catalog at {self.root} (no {MANIFEST_NAME})")
-            self._create()
-        self._refresh()
+        if self.manifest_path.exists():
+            self._refresh()
+        elif must_exist:
+            raise CatalogError(f"no ferrox catalog at {self.root} (no {MANIFEST_NAME})")
+        else:
+            self._check_can_create()
 
     @property
     def manifest_path(self) -> Path:
         """Path of the manifest file."""
         return self.root / MANIFEST_NAME
 
-    def _create(self) -> None:
-        if self.root.exists():
-            if not self.root.is_dir():
-                raise CatalogError(f"{self.root} is a file, not a catalog directory")
-            allowed = {LOCK_NAME, STAGING_DIR, QUARANTINE_DIR}
-            others = sorted(p.name for p in self.root.iterdir() if p.name not in allowed)
-            if others:
-                raise CatalogError(
-                    f"{self.root} is not empty and holds no {MANIFEST_NAME}: refusing to "
-                    f"make a catalog there (found {others[:5]})"
-                )
-        self.root.mkdir(parents=True, exist_ok=True)
-        with _CatalogLock(self.root, timeout=30.0):
-            if not self.manifest_path.exists():
-                _swap_manifest(self.root, Manifest())
+    def _check_can_create(self) -> None:
+        if not self.root.exists():
+            return
+        if not self.root.is_dir():
+            raise CatalogError(f"{self.root} is a file, not a catalog directory")
+        allowed = {LOCK_NAME, STAGING_DIR, QUARANTINE_DIR}
+        others = sorted(p.name for p in self.root.iterdir() if p.name not in allowed)
+        if others:
+            raise CatalogError(
+                f"{self.root} is not empty and holds no {MANIFEST_NAME}: refusing to "
+                f"make a catalog there (found {others[:5]})"
+            )
 
     def _refresh(self) -> Manifest:
         # Another process may have committed since we last looked: re-read the
@@ -235,7 +236,9 @@ class Catalog:
         try:
             st = self.manifest_path.stat()
         except FileNotFoundError:
-            raise CatalogError(f"no ferrox catalog at {self.root} (no {MANIFEST_NAME})") from None
+            if self._manifest_stat is None:
+                return self._manifest  # nothing committed yet: empty
+            raise CatalogError(f"{self.manifest_path} has disappeared") from None
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if key != self._manifest_stat:
             text = self.manifest_path.read_text(encoding="utf-8")
@@ -644,6 +647,10 @@ class Transaction:
         return self.catalog.root / STAGING_DIR / self.txn_id
 
     def __enter__(self) -> Self:
+        root = self.catalog.root
+        if not (root / MANIFEST_NAME).exists():
+            self.catalog._check_can_create()
+        root.mkdir(parents=True, exist_ok=True)
         self._lock.__enter__()
         try:
             self._base = self.catalog._refresh()

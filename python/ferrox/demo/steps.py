@@ -111,7 +111,7 @@ def _fresh_catalog(root: Path) -> Catalog:
                 f"--catalog {root}: exists and is not a ferrox catalog; refusing to replace it"
             )
         shutil.rmtree(root)
-    return Catalog(root, create=True)
+    return Catalog(root)
 
 
 def import_data(context: DemoContext) -> None:
