@@ -4,7 +4,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use ferrox_engine::book::{Applied, SyncRule, SyncState, SyncedBook};
+use ferrox_engine::book::{Applied, L3Book, SyncRule, SyncState, SyncedBook};
 use ferrox_engine::types::{BookAction, BookDelta, BookSide, FLAG_LAST};
 
 use crate::errors::{config_error, data_error};
@@ -332,8 +332,200 @@ struct ReplayOut {
     transitions: Vec<(usize, String)>,
 }
 
+/// A streaming L3 (market-by-order) book with per-order queue positions.
+#[pyclass(module = "ferrox._core", name = "L3Book")]
+pub struct PyL3Book {
+    inner: L3Book,
+}
+
+#[pymethods]
+impl PyL3Book {
+    #[new]
+    fn new() -> Self {
+        Self {
+            inner: L3Book::new(),
+        }
+    }
+
+    /// Applies one MBO delta (raw values; codes as in `ferrox.model.schema`).
+    /// Raises DataError for a cancel of an unknown order or a duplicate add.
+    #[pyo3(signature = (action, side, price, size, order_id, flags=0x80))]
+    fn apply(
+        &mut self,
+        action: u8,
+        side: u8,
+        price: i64,
+        size: i64,
+        order_id: u64,
+        flags: u8,
+    ) -> PyResult<()> {
+        let delta = BookDelta {
+            action: action_of(action, 0)?,
+            side: side_of(side, 0)?,
+            price,
+            size,
+            order_id,
+            flags,
+            ..BookDelta::default()
+        };
+        self.inner
+            .apply(&delta)
+            .map_err(|e| data_error(e.to_string()))
+    }
+
+    /// Best bid as `(raw price, raw size)`, or None.
+    fn best_bid(&self) -> Option<(i64, i64)> {
+        self.inner.best_bid().map(|l| (l.price, l.size))
+    }
+
+    /// Best ask as `(raw price, raw size)`, or None.
+    fn best_ask(&self) -> Option<(i64, i64)> {
+        self.inner.best_ask().map(|l| (l.price, l.size))
+    }
+
+    /// `(orders ahead, size ahead, own size)` of a resting order, or None.
+    fn queue_position(&self, order_id: u64) -> Option<(usize, i64, i64)> {
+        self.inner
+            .queue_position(order_id)
+            .map(|q| (q.orders_ahead, q.size_ahead, q.size))
+    }
+
+    /// Number of resting orders.
+    #[getter]
+    fn order_count(&self) -> usize {
+        self.inner.order_count()
+    }
+
+    /// Whether best bid >= best ask (legitimate before an exchange's open).
+    #[getter]
+    fn is_crossed(&self) -> bool {
+        self.inner.is_crossed()
+    }
+
+    /// Whether the last row ended a venue batch (F_LAST), so the book is consistent.
+    #[getter]
+    fn consistent(&self) -> bool {
+        self.inner.consistent
+    }
+}
+
+/// Replays MBO delta columns through an L3 book. Returns one row per
+/// consistent point (a row flagged F_LAST): its index, `ts_event`, best
+/// bid/ask price and size (raw, 0 where empty), resting order count, number
+/// of orders queued across levels (equal when the book is sound) and whether
+/// the book is crossed; plus `errors`, a list of `(row, message)` for rows
+/// that did not fit the book (cancel of an unknown order...), which are
+/// skipped rather than stopping the replay.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn replay_l3<'py>(
+    py: Python<'py>,
+    action: PyReadonlyArray1<'py, u8>,
+    side: PyReadonlyArray1<'py, u8>,
+    price: PyReadonlyArray1<'py, i64>,
+    size: PyReadonlyArray1<'py, i64>,
+    order_id: PyReadonlyArray1<'py, u64>,
+    flags: PyReadonlyArray1<'py, u8>,
+    ts_event: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (action, side, price, size, order_id, flags, ts_event) = (
+        action.as_slice()?,
+        side.as_slice()?,
+        price.as_slice()?,
+        size.as_slice()?,
+        order_id.as_slice()?,
+        flags.as_slice()?,
+        ts_event.as_slice()?,
+    );
+    let n = action.len();
+    for len in [
+        side.len(),
+        price.len(),
+        size.len(),
+        order_id.len(),
+        flags.len(),
+        ts_event.len(),
+    ] {
+        if len != n {
+            return Err(data_error(format!(
+                "delta columns have different lengths: action has {n} rows, another column {len}"
+            )));
+        }
+    }
+    let mut actions = Vec::with_capacity(n);
+    let mut sides = Vec::with_capacity(n);
+    for row in 0..n {
+        actions.push(action_of(action[row], row)?);
+        sides.push(side_of(side[row], row)?);
+    }
+    let out = py.detach(|| {
+        let mut book = L3Book::new();
+        let mut out = L3Out::default();
+        for row in 0..n {
+            let delta = BookDelta {
+                action: actions[row],
+                side: sides[row],
+                price: price[row],
+                size: size[row],
+                order_id: order_id[row],
+                flags: flags[row],
+                ts_event: ts_event[row],
+                ..BookDelta::default()
+            };
+            if let Err(e) = book.apply(&delta) {
+                out.errors.push((row, e.to_string()));
+            }
+            if !book.consistent {
+                continue;
+            }
+            let (b, a) = (
+                book.best_bid().unwrap_or_default(),
+                book.best_ask().unwrap_or_default(),
+            );
+            out.row.push(row as u64);
+            out.ts_event.push(ts_event[row]);
+            out.bid_price.push(b.price);
+            out.bid_size.push(b.size);
+            out.ask_price.push(a.price);
+            out.ask_size.push(a.size);
+            out.order_count.push(book.order_count() as u64);
+            out.queued_orders.push(book.queued_order_count() as u64);
+            out.crossed.push(book.is_crossed());
+        }
+        out
+    });
+    let dict = PyDict::new(py);
+    dict.set_item("row", PyArray1::from_vec(py, out.row))?;
+    dict.set_item("ts_event", PyArray1::from_vec(py, out.ts_event))?;
+    dict.set_item("bid_price", PyArray1::from_vec(py, out.bid_price))?;
+    dict.set_item("bid_size", PyArray1::from_vec(py, out.bid_size))?;
+    dict.set_item("ask_price", PyArray1::from_vec(py, out.ask_price))?;
+    dict.set_item("ask_size", PyArray1::from_vec(py, out.ask_size))?;
+    dict.set_item("order_count", PyArray1::from_vec(py, out.order_count))?;
+    dict.set_item("queued_orders", PyArray1::from_vec(py, out.queued_orders))?;
+    dict.set_item("crossed", PyArray1::from_vec(py, out.crossed))?;
+    dict.set_item("errors", out.errors)?;
+    Ok(dict)
+}
+
+#[derive(Default)]
+struct L3Out {
+    row: Vec<u64>,
+    ts_event: Vec<i64>,
+    bid_price: Vec<i64>,
+    bid_size: Vec<i64>,
+    ask_price: Vec<i64>,
+    ask_size: Vec<i64>,
+    order_count: Vec<u64>,
+    queued_orders: Vec<u64>,
+    crossed: Vec<bool>,
+    errors: Vec<(usize, String)>,
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyL2Book>()?;
+    m.add_class::<PyL3Book>()?;
     m.add_function(wrap_pyfunction!(replay_l2, m)?)?;
+    m.add_function(wrap_pyfunction!(replay_l3, m)?)?;
     Ok(())
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ferrox._core import replay_l2
+from ferrox._core import replay_l2, replay_l3
 from ferrox.book.rules import check_rule, sync_rule_for
 from ferrox.errors import ConfigError
 from ferrox.model.instrument import Instrument
@@ -70,3 +70,31 @@ def replay(
         text[index] = reason
     columns["state_text"] = text
     return pl.DataFrame(columns)
+
+
+def replay_mbo(deltas: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
+    """Replays market-by-order ``deltas`` (with ``order_id``) through an L3 book.
+
+    Returns a frame with one row per consistent point (a delta flagged
+    ``F_LAST``): ``row``, ``ts_event``, raw best ``bid_price``/``bid_size``/
+    ``ask_price``/``ask_size`` (0 where empty), ``order_count``,
+    ``queued_orders`` (equal to ``order_count`` when the book is sound) and
+    ``crossed`` (legitimate before an exchange's open); and the rows that did
+    not fit the book, as ``(row, message)``, which were skipped.
+    """
+    columns = {
+        "action": np.uint8,
+        "side": np.uint8,
+        "price": np.int64,
+        "size": np.int64,
+        "order_id": np.uint64,
+        "flags": np.uint8,
+        "ts_event": np.int64,
+    }
+    missing = [c for c in columns if c not in deltas.columns]
+    if missing:
+        raise ConfigError(f"deltas: missing columns {missing}; expected the deltas schema")
+    arrays = {n: np.ascontiguousarray(deltas[n].to_numpy(), dtype=t) for n, t in columns.items()}
+    out = replay_l3(**arrays)
+    errors: list[tuple[int, str]] = out.pop("errors")
+    return pl.DataFrame(out), errors
