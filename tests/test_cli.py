@@ -276,3 +276,60 @@ def test_console_script_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: no ferrox catalog")
+
+
+def test_instruments_file_supplies_definitions(
+    runner: CliRunner, source: Path, tmp_path: Path
+) -> None:
+    eth = Instrument("ETHUSDT.TEST", InstrumentKind.SPOT, "0.01", "0.0001", "ETH", "USDT", "USDT")
+    definitions = tmp_path / "instruments.json"
+    definitions.write_text(json.dumps([eth.to_dict()]))
+    root = tmp_path / "catalog"
+    args = ["data", "import", str(source), "-f", "csv", "-c", str(root)]
+    result = runner.invoke(app, [*args, "--instruments", str(definitions)])
+    assert result.exit_code == 0, result.output
+    assert Catalog(root).instrument(eth.id) == eth
+
+
+def test_a_malformed_instruments_file_is_named_in_the_error(
+    runner: CliRunner, source: Path, tmp_path: Path
+) -> None:
+    definitions = tmp_path / "instruments.json"
+    definitions.write_text('[{"id": "NODOT"}]')
+    args = ["data", "import", str(source), "-f", "csv", "-c", str(tmp_path / "c")]
+    result = runner.invoke(app, [*args, "--instruments", str(definitions)])
+    assert result.exit_code == 1
+    assert str(definitions) in result.stderr
+
+
+def test_generic_csv_options_reach_the_loader(
+    runner: CliRunner, source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[LoaderOptions] = []
+
+    def capture(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[Batch]:
+        seen.append(options)
+        return iter(())
+
+    monkeypatch.setattr(importer_module, "get_loader", lambda fmt: capture)
+    args = ["data", "import", str(source), "-f", "csv", "-c", str(tmp_path / "c")]
+    options = ["--instrument", "BTC-PERP.SIM", "--kind", "bars", "--columns", "ts=timestamp,open=o"]
+    options += ["--ts-unit", "ms", "--tz", "Europe/London", "--price-precision", "3"]
+    options += ["--size-precision", "2", "--bar-label", "close", "--bar-interval", "1m"]
+    options += ["--venue", "SIM"]
+    result = runner.invoke(app, [*args, *options])
+    assert result.exit_code == 0, result.output
+    assert seen == [
+        LoaderOptions(
+            instrument="BTC-PERP.SIM",
+            venue="SIM",
+            kind=DataKind.BARS,
+            columns={"ts": "timestamp", "open": "o"},
+            ts_unit="ms",
+            tz="Europe/London",
+            price_precision=3,
+            size_precision=2,
+            bar_label="close",
+            bar_interval="1m",
+        )
+    ]
