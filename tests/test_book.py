@@ -182,3 +182,30 @@ def test_book_stays_synced_across_a_file_boundary(shared_data: Path, tmp_path: P
     _, d2, q2 = _load(second)
     whole = _compare_with_book_ticker(instrument, pl.concat([d1, d2]), pl.concat([q1, q2]))
     assert whole > 100
+
+
+def test_mbo_replay_of_the_cme_snapshot_is_sound(shared_data: Path) -> None:
+    from ferrox.data.loaders.base import ErrorSink, LoaderOptions
+    from ferrox.data.loaders.databento import load
+
+    path = shared_data / "databento" / "esh4-glbx-mdp3-20231224.mbo.dbn.zst"
+    frames = [
+        pl.from_arrow(b.table)
+        for b in load(path, options=LoaderOptions(), errors=ErrorSink())
+        if b.kind == "deltas"
+    ]
+    deltas = pl.concat(frames)  # type: ignore[arg-type]
+    out, errors = replay_mbo(deltas)
+    assert errors == []
+    assert out.height > 0
+    # Every consistent point: levels hold exactly the resting orders.
+    assert (out["order_count"] == out["queued_orders"]).all()
+    adds = deltas.filter(
+        (pl.col("action") == BookAction.ADD) & (pl.col("flags") & FLAG_SNAPSHOT != 0)
+    ).height
+    assert adds == 8725
+    # The file is a session-start snapshot: one consistent point, after its
+    # last add, holding all 8,725 resting orders, not crossed.
+    assert out.height == 1
+    assert out["order_count"].item() == 8725
+    assert not out["crossed"].any()
