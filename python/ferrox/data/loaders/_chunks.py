@@ -406,17 +406,37 @@ class RowCheck:
         return ~self.bad
 
 
+def column_integer_digits(series: pl.Series) -> int:
+    """The most digits before the decimal point in a text column (leading zeros aside)."""
+    text = series.cast(pl.String).fill_null("").str.strip_chars()
+    whole = text.str.extract(r"^[+-]?0*(\d*)", 1).fill_null("")
+    longest = whole.str.len_bytes().max() if whole.len() else 0
+    return int(longest) if isinstance(longest, int) else 0
+
+
+#: Decimal digits an int64 raw value always holds (9.2e18 > 10**18).
+_SAFE_DIGITS = 18
+
+
 def scan_decimals(
     chunks: Iterator[Chunk],
     key: Callable[[pl.DataFrame], pl.Series] | None,
     price_columns: Sequence[str],
     size_columns: Sequence[str],
+    *,
+    source: str = "",
 ) -> dict[str, tuple[int, int]]:
     """First pass: per key (e.g. symbol), the decimals of prices and of sizes as written.
 
-    Values that are not decimals are ignored here; the second pass reports them.
+    Values that are not decimals are ignored here; the second pass reports
+    them. Raises :class:`~ferrox.errors.DataError` when the decimals needed
+    and the largest values together overflow a 64-bit raw value (float
+    artefacts such as ``203889.11713750003`` beside ``102949891.4118``): no
+    precision holds every value, so the user has to declare one.
     """
-    found: dict[str, tuple[int, int]] = {}
+    # key -> class -> [decimals, its column, integer digits, their column]
+    found: dict[str, dict[str, list[Any]]] = {}
+    classes = (("price", price_columns), ("size", size_columns))
     for chunk in chunks:
         frame = chunk.frame
         if frame.height == 0:
@@ -424,11 +444,28 @@ def scan_decimals(
         keys = key(frame) if key is not None else pl.Series([""] * frame.height)
         for k in keys.unique(maintain_order=True).to_list():
             sub = frame.filter(keys == k) if key is not None else frame
-            price = max((column_max_decimals(sub[c]) for c in price_columns), default=0)
-            size = max((column_max_decimals(sub[c]) for c in size_columns), default=0)
-            old = found.get(k, (0, 0))
-            found[k] = (max(old[0], price), max(old[1], size))
-    return found
+            stats = found.setdefault(k, {c: [0, "", 0, ""] for c, _ in classes})
+            for what, columns in classes:
+                for column in columns:
+                    decimals = column_max_decimals(sub[column])
+                    digits = column_integer_digits(sub[column])
+                    if decimals > stats[what][0]:
+                        stats[what][0:2] = [decimals, column]
+                    if digits > stats[what][2]:
+                        stats[what][2:4] = [digits, column]
+    result: dict[str, tuple[int, int]] = {}
+    for k, stats in found.items():
+        for what, _ in classes:
+            decimals, dec_column, digits, dig_column = stats[what]
+            if decimals + digits > _SAFE_DIGITS:
+                raise DataError(
+                    f"{source}: {what} values need up to {decimals} decimals (column "
+                    f"{dec_column!r}) and up to {digits} integer digits (column "
+                    f"{dig_column!r}); no 64-bit fixed-point precision holds both: declare "
+                    f"the {what} precision, and values finer than it become bad rows"
+                )
+        result[k] = (stats["price"][0], stats["size"][0])
+    return result
 
 
 class PendingLast:

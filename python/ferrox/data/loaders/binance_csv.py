@@ -92,6 +92,7 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
             lambda frame: frame["symbol"].cast(pl.String).str.strip_chars(),
             ["price"],
             ["qty"],
+            source=source,
         ),
         make=lambda _key, inst_id, price, size: inferred_instrument(
             inst_id, price, size, kind=kind

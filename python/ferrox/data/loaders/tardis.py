@@ -184,7 +184,7 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
         source=source,
         override=options.instrument,
         definitions=options.instruments,
-        scan=lambda: scan_decimals(chunks(), _keys, price_columns, size_columns),
+        scan=lambda: scan_decimals(chunks(), _keys, price_columns, size_columns, source=source),
         make=_make_instrument,
     )
     books: dict[str, LevelBookState] = {}
