@@ -116,6 +116,14 @@ class _DbnFile:
         self._decoder = dbn.DBNDecoder(compression=compression)
         self._ready: list[Any] = []
         self.metadata: Any = None
+        try:
+            self._read_metadata(head)
+        except BaseException:
+            self._stream.close()
+            raise
+
+    def _read_metadata(self, head: bytes) -> None:
+        path = self.path
         pending = head
         while self.metadata is None:
             data = pending or self._stream.read(_READ_BYTES)
