@@ -427,13 +427,13 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
                 data[target] = check.integers(column, what="an update id")
             elif target == "trade_id":
                 data[target] = check.text(column)
-        if kind is DataKind.BARS and interval is None and chunk.height:
-            interval = _infer_interval(ts[~check.bad], source)
         last_ts = check.not_backwards(ts, last_ts, label=cols["ts_event"])
         keep = check.finish(errors)
         rows = np.flatnonzero(keep)
         if len(rows) == 0:
             continue
+        if kind is DataKind.BARS and interval is None:
+            interval = _infer_interval(ts[rows], source)
         frame = _frame(kind, data, rows, ts, label, interval)
         yield Batch(inst, kind, conform(frame.to_arrow(), kind))
 
