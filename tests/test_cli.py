@@ -333,3 +333,30 @@ def test_generic_csv_options_reach_the_loader(
             bar_interval="1m",
         )
     ]
+
+
+def test_real_file_round_trips_through_import_and_export(shared_data: Path, tmp_path: Path) -> None:
+    # A fresh process: the real Tardis loader, not this module's stand-in.
+    source = shared_data / "tardis" / "bitmex_trades_XBTUSD.csv"
+    with open(source, newline="") as handle:
+        expected = [
+            (int(r["local_timestamp"]) * 1_000, Decimal(r["price"]), Decimal(r["amount"]))
+            for r in csv.DictReader(handle)
+        ]
+    root, out = tmp_path / "catalog", tmp_path / "xbt.csv"
+    ferrox = [sys.executable, "-m", "ferrox.cli"]
+    imported = subprocess.run(
+        [*ferrox, "data", "import", str(source), "-f", "tardis", "-c", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+    args = ["data", "export", "-c", str(root), "--instrument", "XBTUSD.BITMEX", "--kind", "trades"]
+    exported = subprocess.run(
+        [*ferrox, *args, "--out", str(out)], capture_output=True, text=True, check=False
+    )
+    assert exported.returncode == 0, exported.stderr
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(int(r["ts_init"]), Decimal(r["price"]), Decimal(r["size"])) for r in rows] == expected
