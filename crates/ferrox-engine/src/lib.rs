@@ -5,6 +5,7 @@
 //! `ferrox-python` crate binds it.
 #![deny(missing_docs)]
 
+pub mod bars;
 pub mod book;
 pub mod data;
 pub mod types;
