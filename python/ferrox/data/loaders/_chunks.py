@@ -47,6 +47,9 @@ MAX_PRECISION = 16
 
 #: Nanoseconds per timestamp unit, and the decimals of a value in that unit
 #: that still fit a whole nanosecond.
+#: CSV parse block: small blocks parse fastest; a line may not be longer.
+_BLOCK_BYTES = 1 << 20
+
 UNIT_NANOS: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 UNIT_DECIMALS: dict[str, int] = {"s": 9, "ms": 6, "us": 3, "ns": 0}
 UNIT_WORDS: dict[str, str] = {
@@ -116,9 +119,11 @@ def iter_csv(
         )
         return "skip"
 
+    # Threads would lose the line numbers the invalid-row handler gets; small
+    # blocks parse fastest and are gathered into chunks of batch_rows rows.
     read_options = pacsv.ReadOptions(
         use_threads=False,
-        block_size=min(max(batch_rows * 256, 1 << 16), 1 << 26),
+        block_size=_BLOCK_BYTES,
         column_names=list(names),
         skip_rows=1 if has_header else 0,
     )
@@ -137,25 +142,38 @@ def iter_csv(
         convert_options=convert_options,
     )
     next_line = 2 if has_header else 1
+
+    def chunk_of(table: pa.Table) -> Chunk:
+        nonlocal next_line
+        frame = pl.from_arrow(table, rechunk=True)
+        assert isinstance(frame, pl.DataFrame)
+        n = frame.height
+        lines = np.arange(next_line, next_line + n, dtype=np.int64)
+        taken: list[tuple[int, str, str]] = []
+        # A skipped malformed line shifts every later row down by one.
+        while malformed and n and malformed[0][0] <= lines[-1]:
+            skip = malformed.popleft()
+            lines[lines >= skip[0]] += 1
+            taken.append(skip)
+        next_line = int(lines[-1]) + 1 if n else next_line
+        blank = _blank_rows(frame)
+        if blank is not None:
+            frame = frame.filter(~pl.Series(blank))
+            lines = lines[~blank]
+        return Chunk(frame, lines, taken)
+
+    pending: list[pa.RecordBatch] = []
+    held = 0
     for record_batch in reader:
-        for start in range(0, record_batch.num_rows, batch_rows):
-            part = record_batch.slice(start, batch_rows)
-            frame = pl.from_arrow(part)
-            assert isinstance(frame, pl.DataFrame)
-            n = frame.height
-            lines = np.arange(next_line, next_line + n, dtype=np.int64)
-            taken: list[tuple[int, str, str]] = []
-            # A skipped malformed line shifts every later row down by one.
-            while malformed and n and malformed[0][0] <= lines[-1]:
-                skip = malformed.popleft()
-                lines[lines >= skip[0]] += 1
-                taken.append(skip)
-            next_line = int(lines[-1]) + 1 if n else next_line
-            blank = _blank_rows(frame)
-            if blank is not None:
-                frame = frame.filter(~pl.Series(blank))
-                lines = lines[~blank]
-            yield Chunk(frame, lines, taken)
+        pending.append(record_batch)
+        held += record_batch.num_rows
+        while held >= batch_rows:
+            table = pa.Table.from_batches(pending)
+            yield chunk_of(table.slice(0, batch_rows))
+            rest = table.slice(batch_rows)
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield chunk_of(pa.Table.from_batches(pending))
     if malformed:
         empty = pl.DataFrame(schema=dict.fromkeys(names, pl.String))
         yield Chunk(empty, np.zeros(0, np.int64), list(malformed))
@@ -406,12 +424,49 @@ class RowCheck:
         return ~self.bad
 
 
+#: Joins the parts of a multi-column key (a unit separator occurs in no symbol).
+KEY_SEPARATOR = "\x1f"
+
+
+def group_codes(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[Int64Array, list[str]]:
+    """Per row, the index of its key (the stripped ``columns`` joined) in the returned keys.
+
+    Keys are in first-seen order. One key for the whole chunk (the usual
+    case, one instrument per file) costs a comparison, not a grouping.
+    """
+    keyed = frame.select(
+        [pl.col(c).cast(pl.String).fill_null("").str.strip_chars() for c in columns]
+    )
+    codes = np.zeros(frame.height, dtype=np.int64)
+    if frame.height == 0:
+        return codes, []
+    first = keyed.row(0)
+    if all(bool((keyed[c] == v).all()) for c, v in zip(columns, first, strict=True)):
+        return codes, [KEY_SEPARATOR.join(first)]
+    groups = (
+        keyed.with_row_index("_row")
+        .group_by(list(columns), maintain_order=True)
+        .agg(pl.col("_row"))
+    )
+    keys: list[str] = []
+    for code, row in enumerate(groups.iter_rows()):
+        codes[np.asarray(row[-1], dtype=np.int64)] = code
+        keys.append(KEY_SEPARATOR.join(row[:-1]))
+    return codes, keys
+
+
 def column_integer_digits(series: pl.Series) -> int:
-    """The most digits before the decimal point in a text column (leading zeros aside)."""
+    """At most how many characters come before the decimal point in a text column.
+
+    A sign or leading zero counts too, which errs on the safe side.
+    """
     text = series.cast(pl.String).fill_null("").str.strip_chars()
-    whole = text.str.extract(r"^[+-]?0*(\d*)", 1).fill_null("")
-    longest = whole.str.len_bytes().max() if whole.len() else 0
-    return int(longest) if isinstance(longest, int) else 0
+    if text.len() == 0:
+        return 0
+    before = pl.select(
+        pl.coalesce(text.str.find(".", literal=True), text.str.len_bytes()).max()
+    ).item()
+    return int(before) if isinstance(before, int) else 0
 
 
 #: Decimal digits an int64 raw value always holds (9.2e18 > 10**18).
@@ -420,13 +475,14 @@ _SAFE_DIGITS = 18
 
 def scan_decimals(
     chunks: Iterator[Chunk],
-    key: Callable[[pl.DataFrame], pl.Series] | None,
+    key_columns: Sequence[str],
     price_columns: Sequence[str],
     size_columns: Sequence[str],
     *,
     source: str = "",
 ) -> dict[str, tuple[int, int]]:
-    """First pass: per key (e.g. symbol), the decimals of prices and of sizes as written.
+    """First pass: per key (values of ``key_columns`` as :func:`group_codes` joins them,
+    e.g. the symbol), the decimals of prices and of sizes as written.
 
     Values that are not decimals are ignored here; the second pass reports
     them. Raises :class:`~ferrox.errors.DataError` when the decimals needed
@@ -441,9 +497,9 @@ def scan_decimals(
         frame = chunk.frame
         if frame.height == 0:
             continue
-        keys = key(frame) if key is not None else pl.Series([""] * frame.height)
-        for k in keys.unique(maintain_order=True).to_list():
-            sub = frame.filter(keys == k) if key is not None else frame
+        codes, keys = group_codes(frame, key_columns) if key_columns else (None, [""])
+        for code, k in enumerate(keys):
+            sub = frame if codes is None or len(keys) == 1 else frame.filter(codes == code)
             stats = found.setdefault(k, {c: [0, "", 0, ""] for c, _ in classes})
             for what, columns in classes:
                 for column in columns:

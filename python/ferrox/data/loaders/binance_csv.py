@@ -43,6 +43,7 @@ from ferrox.data.loaders._chunks import (
     InstrumentResolver,
     LevelBookState,
     RowCheck,
+    group_codes,
     inferred_instrument,
     iter_csv,
     level_deltas,
@@ -89,7 +90,7 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
         builtin=_builtin,
         scan=lambda: scan_decimals(
             iter_csv(path, names=header, has_header=True, batch_rows=options.batch_rows),
-            lambda frame: frame["symbol"].cast(pl.String).str.strip_chars(),
+            ["symbol"],
             ["price"],
             ["qty"],
             source=source,
@@ -101,15 +102,17 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
     states: dict[str, LevelBookState] = {}
     for chunk in iter_csv(path, names=header, has_header=True, batch_rows=options.batch_rows):
         check = RowCheck(chunk, source)
-        symbols = check.text("symbol")
-        check.flag((symbols.str.len_bytes() == 0).to_numpy(), "column 'symbol': missing value")
-        present = symbols.filter(~pl.Series(check.bad)).unique(maintain_order=True).to_list()
-        instruments = {s: instruments_of.resolve(s, f"{s}.{venue}") for s in present}
-        sym_codes = symbols.to_numpy()
+        codes, keys = group_codes(chunk.frame, ["symbol"])
+        instruments: dict[int, Instrument] = {}
+        for code, symbol in enumerate(keys):
+            if symbol:
+                instruments[code] = instruments_of.resolve(symbol, f"{symbol}.{venue}")
+            else:
+                check.flag(codes == code, "column 'symbol': missing value")
         price_prec = np.zeros(chunk.height, dtype=np.int64)
         size_prec = np.zeros(chunk.height, dtype=np.int64)
-        for symbol, inst in instruments.items():
-            rows = sym_codes == symbol
+        for code, inst in instruments.items():
+            rows = codes == code
             price_prec[rows] = inst.price_precision
             size_prec[rows] = inst.size_precision
         ts = check.epoch("timestamp", "ms")
@@ -127,13 +130,13 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
         is_snap = check.choice("update_type", _TYPES).astype(np.bool_)
         price, _ = check.decimals("price", price_prec)
         qty, _ = check.decimals("qty", size_prec, what="a quantity")
-        for symbol, inst in instruments.items():
+        for code, inst in instruments.items():
             state = states.setdefault(inst.id, LevelBookState())
-            rows = np.flatnonzero(sym_codes == symbol)
+            rows = np.flatnonzero(codes == code)
             state.last_ts = check.not_backwards(ts, state.last_ts, label="timestamp", rows=rows)
         keep = check.finish(errors)
-        for symbol, inst in instruments.items():
-            rows = np.flatnonzero(keep & (sym_codes == symbol))
+        for code, inst in instruments.items():
+            rows = np.flatnonzero(keep & (codes == code))
             if len(rows) == 0:
                 continue
             state = states[inst.id]

@@ -156,35 +156,47 @@ class _DbnFile:
 
     def blocks(self, batch_rows: int) -> Iterator[tuple[type, np.ndarray, Int64Array]]:
         """``(record class, structured array, 1-based record numbers)`` of up to ``batch_rows``."""
-        parts: dict[type, tuple[list[bytes], list[int]]] = {}
+        parts: dict[type, list[tuple[bytes, Int64Array]]] = {}
         held = 0
         number = 0
         for records in self.records():
-            for record in records:
-                number += 1
-                cls = type(record)
-                if cls not in _HANDLED:
-                    continue
-                raw, numbers = parts.setdefault(cls, ([], []))
-                raw.append(bytes(record))
-                numbers.append(number)
-                held += 1
-                if held >= batch_rows:
-                    yield from _flush(parts)
-                    parts = {}
-                    held = 0
-        yield from _flush(parts)
+            kinds = set(map(type, records))
+            if len(kinds) == 1:
+                # One record type per read (the usual case): no Python work per record.
+                (cls,) = kinds
+                if cls in _HANDLED:
+                    numbers = np.arange(number + 1, number + len(records) + 1, dtype=np.int64)
+                    parts.setdefault(cls, []).append((b"".join(map(bytes, records)), numbers))
+                    held += len(records)
+                number += len(records)
+            else:
+                for record in records:
+                    number += 1
+                    cls = type(record)
+                    if cls in _HANDLED:
+                        one = np.array([number], dtype=np.int64)
+                        parts.setdefault(cls, []).append((bytes(record), one))
+                        held += 1
+            if held >= batch_rows:
+                yield from _flush(parts, batch_rows)
+                parts = {}
+                held = 0
+        yield from _flush(parts, batch_rows)
 
 
 def _flush(
-    parts: dict[type, tuple[list[bytes], list[int]]],
+    parts: dict[type, list[tuple[bytes, Int64Array]]], batch_rows: int
 ) -> Iterator[tuple[type, np.ndarray, Int64Array]]:
-    for cls, (raw, numbers) in parts.items():
+    for cls, pieces in parts.items():
         dtype = np.dtype(getattr(cls, "_dtypes"))  # noqa: B009  (the class's own C layout)
-        data = b"".join(raw)
-        if len(data) != dtype.itemsize * len(raw):
+        data = b"".join(piece for piece, _ in pieces)
+        numbers = np.concatenate([n for _, n in pieces])
+        if len(data) != dtype.itemsize * len(numbers):
             raise DataError(f"{cls.__name__}: record size differs from its layout {dtype}")
-        yield cls, np.frombuffer(data, dtype=dtype), np.asarray(numbers, dtype=np.int64)
+        records = np.frombuffer(data, dtype=dtype)
+        for start in range(0, len(records), batch_rows):
+            stop = start + batch_rows
+            yield cls, records[start:stop], numbers[start:stop]
 
 
 _HANDLED: frozenset[type] = frozenset(
@@ -376,7 +388,7 @@ def _frame(arr: np.ndarray, names: list[str]) -> pl.DataFrame:
     for name in names:
         values = arr[name]
         if values.dtype.kind == "S":
-            columns[name] = [v.decode("ascii", "replace") for v in values.tolist()]
+            columns[name] = values.astype("U")
         else:
             columns[name] = values
     return pl.DataFrame(columns)

@@ -288,7 +288,7 @@ def _instrument(path: Path, layout: _Layout, options: LoaderOptions) -> Instrume
         prices = [c for t, c in layout.columns.items() if t in _PRICES]
         sizes = [c for t, c in layout.columns.items() if t in _SIZES]
         found = scan_decimals(
-            _chunks(path, layout, options.batch_rows), None, prices, sizes, source=str(path)
+            _chunks(path, layout, options.batch_rows), [], prices, sizes, source=str(path)
         )
         price_dec, size_dec = found.get("", (0, 0))
         if price is None:

@@ -44,11 +44,13 @@ import numpy as np
 import polars as pl
 
 from ferrox.data.loaders._chunks import (
+    KEY_SEPARATOR,
     Chunk,
     InstrumentResolver,
     Int64Array,
     LevelBookState,
     RowCheck,
+    group_codes,
     inferred_instrument,
     iter_csv,
     level_deltas,
@@ -149,15 +151,8 @@ def _price_size_columns(dataset: Dataset, header: list[str]) -> tuple[list[str],
     return ["price"], ["amount"]
 
 
-def _keys(frame: pl.DataFrame) -> pl.Series:
-    # One instrument per (exchange, symbol); a unit separator cannot occur in either.
-    exchange = frame["exchange"].cast(pl.String).str.strip_chars()
-    symbol = frame["symbol"].cast(pl.String).str.strip_chars()
-    return exchange + "\x1f" + symbol
-
-
 def _make_instrument(key: str, inst_id: str, price: int, size: int) -> Instrument:
-    exchange = key.split("\x1f", 1)[0]
+    exchange = key.split(KEY_SEPARATOR, 1)[0]
     derivative = any(hint in exchange for hint in _DERIVATIVE_HINTS)
     kind = InstrumentKind.PERPETUAL if derivative else InstrumentKind.SPOT
     return inferred_instrument(inst_id, price, size, kind=kind)
@@ -184,29 +179,29 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
         source=source,
         override=options.instrument,
         definitions=options.instruments,
-        scan=lambda: scan_decimals(chunks(), _keys, price_columns, size_columns, source=source),
+        scan=lambda: scan_decimals(
+            chunks(), ["exchange", "symbol"], price_columns, size_columns, source=source
+        ),
         make=_make_instrument,
     )
     books: dict[str, LevelBookState] = {}
     last_local: dict[str, int | None] = {}
     for chunk in chunks():
         check = RowCheck(chunk, source)
-        for column in ("exchange", "symbol"):
-            check.flag(
-                (check.text(column).str.len_bytes() == 0).to_numpy(),
-                f"column {column!r}: missing value",
-            )
-        keys = _keys(chunk.frame)
-        key_codes = keys.to_numpy()
-        instruments: dict[str, Instrument] = {}
-        for key in keys.filter(~pl.Series(check.bad)).unique(maintain_order=True).to_list():
-            exchange, symbol = key.split("\x1f", 1)
-            venue = options.venue or venue_of(exchange)
-            instruments[key] = resolver.resolve(key, f"{symbol}.{venue}")
+        codes, keys = group_codes(chunk.frame, ["exchange", "symbol"])
+        instruments: dict[int, Instrument] = {}
+        for code, key in enumerate(keys):
+            exchange, symbol = key.split(KEY_SEPARATOR)
+            if exchange and symbol:
+                venue = options.venue or venue_of(exchange)
+                instruments[code] = resolver.resolve(key, f"{symbol}.{venue}")
+            else:
+                column = "symbol" if exchange else "exchange"
+                check.flag(codes == code, f"column {column!r}: missing value")
         price_prec = np.zeros(chunk.height, dtype=np.int64)
         size_prec = np.zeros(chunk.height, dtype=np.int64)
-        for key, inst in instruments.items():
-            rows = key_codes == key
+        for code, inst in instruments.items():
+            rows = codes == code
             price_prec[rows] = inst.price_precision
             size_prec[rows] = inst.size_precision
         ts_event = check.epoch("timestamp", "us")
@@ -219,14 +214,14 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
             parsed = _parse_incremental(check, price_prec, size_prec)
         else:
             parsed = _parse_snapshot_levels(check, header, price_prec, size_prec)
-        for key, inst in instruments.items():
-            rows = np.flatnonzero(key_codes == key)
+        for code, inst in instruments.items():
+            rows = np.flatnonzero(codes == code)
             last_local[inst.id] = check.not_backwards(
                 ts_init, last_local.get(inst.id), label="local_timestamp", rows=rows
             )
         keep = check.finish(errors)
-        for key, inst in instruments.items():
-            rows = np.flatnonzero(keep & (key_codes == key))
+        for code, inst in instruments.items():
+            rows = np.flatnonzero(keep & (codes == code))
             if len(rows) == 0:
                 continue
             if dataset is Dataset.TRADES:
