@@ -254,3 +254,15 @@ def test_batches_are_deltas_of_one_instrument(update_csv: Path) -> None:
     for batch in _load(update_csv, batch_rows=10):
         assert batch.kind is DataKind.DELTAS
         assert batch.instrument.id == "BTCUSDT.BINANCE-USDM"
+
+
+def test_rows_of_two_symbols_keep_separate_books(tmp_path: Path) -> None:
+    eth = GROUPS.replace("BTCUSDT", "ETHUSDT").replace("100.0", "10.00")
+    lines = [*zip(GROUPS.splitlines(), eth.splitlines(), strict=True)]
+    path = _write(tmp_path, "".join(f"{a}\n{b}\n" for a, b in lines))
+    by_id: dict[str, list[pl.DataFrame]] = {}
+    for batch in _load(path, batch_rows=3):
+        by_id.setdefault(batch.instrument.id, []).append(pl.from_arrow(batch.table))
+    alone = _frame(_load(_write(tmp_path, GROUPS, "btc.csv")))
+    assert pl.concat(by_id["BTCUSDT.BINANCE-USDM"]).equals(alone)
+    assert pl.concat(by_id["ETHUSDT.BINANCE-USDM"]).height == alone.height

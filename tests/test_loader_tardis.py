@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from ferrox.data.loaders import tardis
 from ferrox.data.loaders.base import Batch, ErrorSink, LoaderOptions, OnError
-from ferrox.errors import DataError
+from ferrox.errors import ConfigError, DataError
 from ferrox.model.instrument import Instrument, InstrumentKind
 from ferrox.model.schema import (
     FLAG_LAST,
@@ -331,3 +332,30 @@ def test_quarantine_keeps_the_line_and_text_of_each_bad_row(tmp_path: Path) -> N
     _load(path, errors)
     [record] = errors.rejected
     assert (record.line, record.text) == (3, "bitmex,XBTUSD,1000,2001,b,sell,x,20")
+
+
+def test_a_gzipped_file_reads_like_the_plain_one(tardis_dir: Path, tmp_path: Path) -> None:
+    plain = tardis_dir / "bitmex_trades_XBTUSD.csv"
+    packed = tmp_path / "bitmex_trades_XBTUSD.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert _frame(_load(packed)).equals(_frame(_load(plain)))
+
+
+def test_rows_of_several_symbols_become_batches_per_instrument(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        TRADES
+        + "bitmex,ETHUSD,1001,2003,d,buy,150.05,7\n"
+        + "bitmex,XBTUSD,1001,2004,e,buy,8533.0,40\n",
+    )
+    batches = _load(path)
+    by_id = {b.instrument.id: pl.from_arrow(b.table) for b in batches}
+    assert by_id["XBTUSD.BITMEX"]["trade_id"].to_list() == ["a", "b", "c", "e"]
+    assert by_id["ETHUSD.BITMEX"]["price"].to_list() == [15005]
+    assert by_id["XBTUSD.BITMEX"]["price"].to_list() == [85315, 85315, 85320, 85330]
+
+
+def test_an_instrument_override_refuses_a_file_of_several_symbols(tmp_path: Path) -> None:
+    path = _write(tmp_path, TRADES + "bitmex,ETHUSD,1001,2003,d,buy,150.05,7\n")
+    with pytest.raises(ConfigError, match="holds several instruments"):
+        _load(path, instrument="XBT.X")
