@@ -316,3 +316,11 @@ def test_parse_interval_reads_counts_and_units() -> None:
     assert generic.parse_interval("4h") == 4 * 3600 * 1_000_000_000
     with pytest.raises(ConfigError, match="bar interval"):
         generic.parse_interval("fortnight")
+
+
+def test_parquet_timestamp_columns_are_read_natively_in_the_given_zone(tmp_path: Path) -> None:
+    path = tmp_path / "trades.parquet"
+    times = pa.array([pd.Timestamp("2024-07-01 09:00:00").to_pydatetime()], pa.timestamp("us"))
+    pq.write_table(pa.table({"time": times, "price": ["1.5"], "size": ["1"]}), path)
+    frame = _frame(_load(path, instrument="X.TEST", kind=DataKind.TRADES, tz="Europe/London"))
+    assert frame["ts_event"].to_list() == [int(pd.Timestamp("2024-07-01 08:00", tz="UTC").value)]
