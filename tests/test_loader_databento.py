@@ -416,3 +416,40 @@ def test_fewest_decimals_holds_every_price_exactly() -> None:
     prices = pl.Series([4799 * PX, 4799_250_000_000, 4799_500_000_000]).to_numpy()
     assert databento.fewest_decimals(prices) == 2
     assert databento.fewest_decimals(prices[:1]) == 0
+
+
+def test_parent_symbology_takes_each_symbol_from_its_definition(tmp_path: Path) -> None:
+    intervals = [
+        SimpleNamespace(start_date=dt.date(2024, 1, 1), end_date=dt.date(2024, 1, 2), symbol=s)
+        for s in ("7", "8")
+    ]
+    metadata = dbn.Metadata(
+        dataset="GLBX.MDP3",
+        start=0,
+        stype_in=dbn.SType.PARENT,
+        stype_out=dbn.SType.INSTRUMENT_ID,
+        schema=dbn.Schema.MBO,
+        symbols=["ES.FUT"],
+        mappings=[SimpleNamespace(raw_symbol="ES.FUT", intervals=intervals)],
+    )
+    (tmp_path / "definition-es.dbn").write_bytes(
+        _metadata(dbn.Schema.DEFINITION)
+        + bytes(_definition("ESH4", 7, "0.25"))
+        + bytes(_definition("ESM4", 8, "0.25"))
+    )
+    second = dbn.MBOMsg(
+        publisher_id=1,
+        instrument_id=8,
+        ts_event=1,
+        order_id=3,
+        price=4850 * PX,
+        size=1,
+        action=A,
+        side=BID,
+        ts_recv=6,
+        flags=FLAG_LAST,
+        sequence=1,
+    )
+    path = tmp_path / "es.mbo.dbn"
+    path.write_bytes(bytes(metadata.encode()) + bytes(BOOK[0]) + bytes(second))
+    assert sorted({b.instrument.id for b in _load(path)}) == ["ESH4.GLBX", "ESM4.GLBX"]

@@ -42,8 +42,8 @@ backwards (per instrument) is a bad record; bad records are reported with
 the record's 1-based number in the file (after the metadata) as the line.
 
 Instruments: ``SYMBOL.VENUE`` with the venue from the dataset (``GLBX.MDP3``
--> ``GLBX``) unless ``options.venue`` is set, and the symbol from the file's
-symbol mappings (else a definition, else the numeric instrument id).
+-> ``GLBX``) unless ``options.venue`` is set, and the raw symbol from the
+file's symbol mappings (else a definition, else the numeric instrument id).
 Increments come from ``options.instruments``, else from definitions in a
 DBN file beside the data (any ``*definition*.dbn*`` in the same folder),
 else they are inferred per instrument from the first chunk it appears in
@@ -306,17 +306,24 @@ def _nearby_definitions(
 
 
 def _symbol_map(metadata: Any) -> dict[int, str]:
-    """Numeric instrument id -> symbol, from the metadata's symbol mappings."""
+    """Numeric instrument id -> raw symbol, from the metadata's symbol mappings.
+
+    Only mappings between raw symbols and instrument ids name one instrument
+    each; a parent or continuous symbol (``ES.FUT``, ``ES.c.0``) covers many,
+    so those instruments take their symbol from a definition instead.
+    """
     out: dict[int, str] = {}
     mappings = metadata.mappings or {}
     stype_in = str(metadata.stype_in or "")
     stype_out = str(metadata.stype_out or "")
+    by_raw = (stype_in, stype_out) == ("raw_symbol", "instrument_id")
+    by_id = (stype_in, stype_out) == ("instrument_id", "raw_symbol")
     for input_symbol, intervals in mappings.items():
         for interval in intervals:
             output = str(interval["symbol"])
-            if stype_out == "instrument_id" and output.isdigit():
+            if by_raw and output.isdigit():
                 out[int(output)] = str(input_symbol)
-            elif stype_in == "instrument_id" and str(input_symbol).isdigit() and output:
+            elif by_id and output and str(input_symbol).isdigit():
                 out[int(input_symbol)] = output
     return out
 
