@@ -45,11 +45,11 @@ BoolArray = npt.NDArray[np.bool_]
 #: Largest number of decimals a raw int64 may carry (the engine's MAX_PRECISION).
 MAX_PRECISION = 16
 
-#: Nanoseconds per timestamp unit, and the decimals of a value in that unit
-#: that still fit a whole nanosecond.
 #: CSV parse block: small blocks parse fastest; a line may not be longer.
 _BLOCK_BYTES = 1 << 20
 
+#: Nanoseconds per timestamp unit, and the decimals of a value in that unit
+#: that still fit a whole nanosecond.
 UNIT_NANOS: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 UNIT_DECIMALS: dict[str, int] = {"s": 9, "ms": 6, "us": 3, "ns": 0}
 UNIT_WORDS: dict[str, str] = {
@@ -98,7 +98,6 @@ def iter_csv(
     names: Sequence[str],
     has_header: bool,
     batch_rows: int,
-    string_columns: bool = True,
 ) -> Iterator[Chunk]:
     """Streams a CSV (optionally compressed) in chunks of text columns.
 
@@ -131,7 +130,7 @@ def iter_csv(
         invalid_row_handler=on_invalid, ignore_empty_lines=False, newlines_in_values=False
     )
     convert_options = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()) if string_columns else None,
+        column_types=dict.fromkeys(names, pa.string()),
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
