@@ -1,3 +1,4 @@
 //! Streaming parsers of real exchange formats into columnar batches.
 
+pub mod binance;
 pub mod decimals;
