@@ -179,3 +179,70 @@ def replay_l3(
     flags: npt.NDArray[np.uint8],
     ts_event: npt.NDArray[np.int64],
 ) -> dict[str, Any]: ...
+
+# --- bars.rs ---------------------------------------------------------------
+
+_BarTuple = tuple[
+    tuple[int, int, int, int],
+    tuple[int, int, int, int],
+    tuple[int, int, int, int],
+    tuple[float, float],
+]
+
+class BarAggregator:
+    """A streaming bar aggregator: one trade (or quote) at a time, in time order."""
+
+    def __init__(
+        self,
+        spec: str,
+        source: str = "trades",
+        price_precision: int | None = None,
+        size_precision: int | None = None,
+        empty_bars: bool = False,
+    ) -> None: ...
+    def update(
+        self, ts: int, price: int, size: int, aggressor_side: int = 0
+    ) -> list[_BarTuple]: ...
+    def update_quote(
+        self, ts: int, bid_price: int, ask_price: int, bid_size: int, ask_size: int
+    ) -> list[_BarTuple]: ...
+    def flush(self) -> _BarTuple | None: ...
+    @property
+    def spec(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+
+def parse_bar_spec(spec: str) -> tuple[str, str, int | None]: ...
+def aggregate_trade_bars(
+    spec: str,
+    ts: npt.NDArray[np.int64],
+    price: npt.NDArray[np.int64],
+    size: npt.NDArray[np.int64],
+    aggressor_side: npt.NDArray[np.uint8] | None = None,
+    price_precision: int | None = None,
+    size_precision: int | None = None,
+    empty_bars: bool = False,
+    ts_name: str = "ts_event",
+) -> dict[str, npt.NDArray[Any]]: ...
+def aggregate_quote_bars(
+    spec: str,
+    source: str,
+    ts: npt.NDArray[np.int64],
+    bid_price: npt.NDArray[np.int64],
+    ask_price: npt.NDArray[np.int64],
+    bid_size: npt.NDArray[np.int64],
+    ask_size: npt.NDArray[np.int64],
+    price_precision: int | None = None,
+    size_precision: int | None = None,
+    empty_bars: bool = False,
+    ts_name: str = "ts_event",
+) -> dict[str, npt.NDArray[Any]]: ...
+def bars_stream_benchmark(
+    spec: str,
+    ts: npt.NDArray[np.int64],
+    price: npt.NDArray[np.int64],
+    size: npt.NDArray[np.int64],
+    aggressor_side: npt.NDArray[np.uint8],
+    price_precision: int | None = None,
+    size_precision: int | None = None,
+) -> tuple[int, float]: ...

@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod bars;
 mod book;
 mod decimals;
 mod errors;
@@ -16,5 +17,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     values::register(m)?;
     decimals::register(m)?;
     book::register(m)?;
+    bars::register(m)?;
     Ok(())
 }
