@@ -14,6 +14,7 @@ import typer
 from ferrox import __version__
 from ferrox.cli import book, data
 from ferrox.cli._common import STATE
+from ferrox.cli.bars import bars_command
 from ferrox.cli.demo import demo_command
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(book.app, name="book")
 app.command("demo")(demo_command)
+app.command("bars")(bars_command)
 
 
 def _version(value: bool) -> None:
