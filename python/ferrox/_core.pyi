@@ -246,3 +246,49 @@ def bars_stream_benchmark(
     price_precision: int | None = None,
     size_precision: int | None = None,
 ) -> tuple[int, float]: ...
+
+# --- binance.rs ------------------------------------------------------------
+
+class BinanceChunk:
+    """Up to ``chunk_messages`` capture lines as numpy columns per kind.
+
+    Every kind's dict has an ``instrument`` column (uint32) indexing
+    ``instruments``; ``trades``/``agg_trades`` hold ``ts_event, ts_init, price,
+    size, aggressor_side, trade_id``; ``quotes`` hold ``ts_event, ts_init,
+    bid_price, ask_price, bid_size, ask_size, update_id``; ``deltas`` hold
+    ``ts_event, ts_init, action, side, price, size, sequence, first_update_id,
+    prev_update_id, flags`` (no ``order_id``: Binance depth is by level).
+    """
+
+    @property
+    def trades(self) -> dict[str, npt.NDArray[Any]]: ...
+    @property
+    def agg_trades(self) -> dict[str, npt.NDArray[Any]]: ...
+    @property
+    def quotes(self) -> dict[str, npt.NDArray[Any]]: ...
+    @property
+    def deltas(self) -> dict[str, npt.NDArray[Any]]: ...
+    @property
+    def instruments(self) -> list[tuple[str, int | None, int | None, bool]]: ...
+    @property
+    def rejected(self) -> list[tuple[int, str, str | None]]: ...
+    @property
+    def last_line(self) -> int: ...
+
+class BinanceReader:
+    """Reads a Binance combined-stream capture (plain or gzip) chunk by chunk."""
+
+    def __init__(
+        self,
+        path: str,
+        on_error: str = "fail",
+        instruments: list[tuple[str, str, str]] | None = None,
+        venue: str | None = None,
+        symbol: str | None = None,
+        chunk_messages: int = 65536,
+    ) -> None: ...
+    def __iter__(self) -> BinanceReader: ...
+    def __next__(self) -> BinanceChunk: ...
+    @property
+    def path(self) -> str: ...
+    def instruments(self) -> list[tuple[str, int | None, int | None, bool]]: ...

@@ -5,6 +5,7 @@
 use pyo3::prelude::*;
 
 mod bars;
+mod binance;
 mod book;
 mod decimals;
 mod errors;
@@ -18,5 +19,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     decimals::register(m)?;
     book::register(m)?;
     bars::register(m)?;
+    binance::register(m)?;
     Ok(())
 }
