@@ -103,6 +103,7 @@ Record = TradeTick | QuoteTick | BookDelta | Bar
 
 RECORD_TYPES: dict[DataKind, type[Record]] = {
     DataKind.TRADES: TradeTick,
+    DataKind.AGG_TRADES: TradeTick,
     DataKind.QUOTES: QuoteTick,
     DataKind.DELTAS: BookDelta,
     DataKind.BARS: Bar,

@@ -22,6 +22,9 @@ class DataKind(StrEnum):
     """The kinds of market data the catalog stores."""
 
     TRADES = "trades"
+    #: Aggregate trades (Binance ``aggTrade``), kept apart from ``trades`` so a
+    #: capture of both streams does not count each trade twice.
+    AGG_TRADES = "agg_trades"
     QUOTES = "quotes"
     DELTAS = "deltas"
     BARS = "bars"
@@ -111,6 +114,7 @@ BARS_SCHEMA = pa.schema(
 
 SCHEMAS: dict[DataKind, pa.Schema] = {
     DataKind.TRADES: TRADES_SCHEMA,
+    DataKind.AGG_TRADES: TRADES_SCHEMA,
     DataKind.QUOTES: QUOTES_SCHEMA,
     DataKind.DELTAS: DELTAS_SCHEMA,
     DataKind.BARS: BARS_SCHEMA,
@@ -119,6 +123,7 @@ SCHEMAS: dict[DataKind, pa.Schema] = {
 #: Columns holding raw prices (at ``price_precision``), per kind.
 PRICE_COLUMNS: dict[DataKind, tuple[str, ...]] = {
     DataKind.TRADES: ("price",),
+    DataKind.AGG_TRADES: ("price",),
     DataKind.QUOTES: ("bid_price", "ask_price"),
     DataKind.DELTAS: ("price",),
     DataKind.BARS: ("open", "high", "low", "close"),
@@ -127,6 +132,7 @@ PRICE_COLUMNS: dict[DataKind, tuple[str, ...]] = {
 #: Columns holding raw sizes (at ``size_precision``), per kind.
 SIZE_COLUMNS: dict[DataKind, tuple[str, ...]] = {
     DataKind.TRADES: ("size",),
+    DataKind.AGG_TRADES: ("size",),
     DataKind.QUOTES: ("bid_size", "ask_size"),
     DataKind.DELTAS: ("size",),
     DataKind.BARS: ("volume",),

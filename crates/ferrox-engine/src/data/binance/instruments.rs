@@ -15,7 +15,8 @@ pub enum Venue {
     /// USD-M (USDT/USDC-margined) futures (`BINANCE-USDM`).
     UsdM,
     /// COIN-M (coin-margined, inverse) futures (`BINANCE-COINM`); their
-    /// symbols hold an underscore (`BTCUSD_PERP`, `BTCUSD_240927`).
+    /// symbols are a USD pair, an underscore and the expiry
+    /// (`BTCUSD_PERP`, `ETHUSD_240927`).
     CoinM,
 }
 
@@ -67,7 +68,15 @@ impl Market {
     pub(crate) fn venue_of(self, symbol: &str) -> Venue {
         match self {
             Market::Spot => Venue::Spot,
-            Market::Futures if symbol.contains('_') => Venue::CoinM,
+            // USD-M delivery contracts also have an expiry (`BTCUSDT_240927`)
+            // but quote in USDT or USDC, not USD.
+            Market::Futures
+                if symbol
+                    .split_once('_')
+                    .is_some_and(|(pair, _)| pair.ends_with("USD")) =>
+            {
+                Venue::CoinM
+            }
             Market::Futures => Venue::UsdM,
         }
     }
@@ -232,9 +241,11 @@ mod tests {
     }
 
     #[test]
-    fn futures_symbols_with_underscore_are_coin_margined() {
+    fn futures_usd_pairs_with_an_expiry_are_coin_margined() {
         assert_eq!(Market::Futures.venue_of("BTCUSD_PERP"), Venue::CoinM);
+        assert_eq!(Market::Futures.venue_of("ETHUSD_240927"), Venue::CoinM);
         assert_eq!(Market::Futures.venue_of("BTCUSDT"), Venue::UsdM);
+        assert_eq!(Market::Futures.venue_of("BTCUSDT_240927"), Venue::UsdM);
         assert_eq!(Market::Spot.venue_of("BTCUSDT"), Venue::Spot);
     }
 }

@@ -44,11 +44,12 @@
 //!
 //! Instrument ids are `SYMBOL.VENUE` with venue `BINANCE` (spot),
 //! `BINANCE-USDM` (USD-M futures) or `BINANCE-COINM` (COIN-M futures, whose
-//! symbols hold an underscore: `BTCUSD_PERP`). Unless the `venue` option
+//! symbols are a USD pair and an expiry: `BTCUSD_PERP`). Unless the `venue` option
 //! fixes it, the market is judged once per file, from the first stream
 //! message that parses: futures if it is a depth diff with `pu`, a trade with
 //! `X`, a bookTicker with `e` or an aggTrade without `M`; spot otherwise.
-//! Within futures, a symbol with `_` is COIN-M, else USD-M.
+//! Within futures, a symbol `<pair>_<expiry>` whose pair ends in `USD` is
+//! COIN-M, anything else USD-M (`BTCUSDT_240927` is a USD-M delivery contract).
 //!
 //! # Precision
 //!

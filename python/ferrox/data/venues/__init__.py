@@ -1,0 +1,1 @@
+"""Built-in instrument definitions per venue (increments, currencies, contract terms)."""
