@@ -11,6 +11,7 @@ import pytest
 
 from ferrox.data.loaders import binance_csv
 from ferrox.data.loaders.base import Batch, ErrorSink, LoaderOptions, OnError
+from ferrox.data.venues import binance as binance_venue
 from ferrox.errors import DataError
 from ferrox.model.instrument import Instrument, InstrumentKind
 from ferrox.model.schema import FLAG_LAST, FLAG_SNAPSHOT, BookAction, BookSide, DataKind
@@ -74,13 +75,21 @@ def test_snapshot_prices_and_sizes_equal_the_csv_text_exactly(snap_csv: Path) ->
     assert adds["side"].to_list() == [sides[r["side"]] for r in rows]
 
 
-def test_precision_is_inferred_from_the_decimals_written(snap_csv: Path) -> None:
+def test_built_in_binance_definitions_fix_the_precisions(snap_csv: Path) -> None:
     inst = _load(snap_csv)[0].instrument
+    assert inst == binance_venue.instrument("BTCUSDT.BINANCE-USDM")
+    assert inst.defined is True
+
+
+def test_precision_is_inferred_from_the_decimals_written_without_a_definition(
+    snap_csv: Path,
+) -> None:
+    inst = _load(snap_csv, venue="TESTNET")[0].instrument
     rows = _rows(snap_csv)
     price_decimals = max(-Decimal(r["price"]).normalize().as_tuple().exponent for r in rows)
     size_decimals = max(-Decimal(r["qty"]).normalize().as_tuple().exponent for r in rows)
     assert (inst.price_precision, inst.size_precision) == (price_decimals, size_decimals)
-    assert inst.defined is False
+    assert (inst.id, inst.defined) == ("BTCUSDT.TESTNET", False)
 
 
 def test_update_rows_with_zero_quantity_become_deletes_and_others_updates(
@@ -121,6 +130,13 @@ def test_instrument_is_the_usdm_perpetual_when_pu_is_present(update_csv: Path) -
     inst = _load(update_csv)[0].instrument
     assert inst.id == "BTCUSDT.BINANCE-USDM"
     assert inst.kind is InstrumentKind.PERPETUAL
+
+
+def test_instrument_is_spot_when_pu_is_absent(tmp_path: Path) -> None:
+    path = tmp_path / "spot.csv"
+    path.write_text(HEADER.removesuffix(",pu\n") + "\nBTCUSDT,1000,1,5,b,snap,100.01,1.5\n")
+    inst = _load(path)[0].instrument
+    assert (inst.id, inst.kind) == ("BTCUSDT.BINANCE", InstrumentKind.SPOT)
 
 
 def test_venue_and_instrument_options_override_the_id(update_csv: Path) -> None:
@@ -219,7 +235,9 @@ def test_skip_leaves_bad_rows_out_and_counts_them(tmp_path: Path) -> None:
     frame = _frame(_load(_write(tmp_path, body), errors))
     assert errors.skipped == 2
     assert frame.height == 9 - 2
-    assert 995 not in frame["price"].to_list()
+    times = frame["ts_event"].to_list()
+    assert 999 * 1_000_000 not in times  # the row going backwards
+    assert times.count(1001 * 1_000_000) == 1  # the other 1001 row had price "oops"
 
 
 def test_quarantine_keeps_the_line_number_and_text_of_each_bad_row(tmp_path: Path) -> None:

@@ -24,15 +24,15 @@ Instrument: ``SYMBOL.BINANCE-USDM`` when the file has ``pu`` (USD-M futures),
 ``SYMBOL.BINANCE`` otherwise; ``options.venue`` replaces the venue and
 ``options.instrument`` the whole id (single-symbol files only). Increments
 come from ``options.instruments``, else from the built-in Binance definitions
-(:mod:`ferrox.data.venues.binance`, when present), else they are inferred
-from the whole file: a first streaming pass reads the decimals every price
-and quantity is written with (bounded memory, the file is read twice), so no
-later value can be finer than the inferred precision.
+(:mod:`ferrox.data.venues.binance`), else they are inferred from the whole
+file: a first streaming pass reads the decimals every price and quantity is
+written with (bounded memory, the file is read twice), so no later value can
+be finer than the inferred precision; kind and currencies are then read off
+the symbol (:func:`ferrox.data.venues.binance.infer`).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,15 +44,15 @@ from ferrox.data.loaders._chunks import (
     LevelBookState,
     RowCheck,
     group_codes,
-    inferred_instrument,
     iter_csv,
     level_deltas,
     read_first_line,
     scan_decimals,
 )
 from ferrox.data.loaders.base import Batch, ErrorSink, LoaderOptions
+from ferrox.data.venues import binance as binance_venue
 from ferrox.errors import DataError
-from ferrox.model.instrument import Instrument, InstrumentKind
+from ferrox.model.instrument import Instrument
 from ferrox.model.schema import BookSide, DataKind, conform
 
 #: The columns of the format, in order; ``pu`` is present for futures only.
@@ -81,13 +81,12 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
             f"expected {','.join(COLUMNS)},pu (pu for futures only)"
         )
     futures = "pu" in header
-    venue = options.venue or ("BINANCE-USDM" if futures else "BINANCE")
-    kind = InstrumentKind.PERPETUAL if futures else InstrumentKind.SPOT
+    venue = options.venue or (binance_venue.USDM if futures else binance_venue.SPOT)
     instruments_of = InstrumentResolver(
         source=source,
         override=options.instrument,
         definitions=options.instruments,
-        builtin=_builtin,
+        builtin=binance_venue.instrument,
         scan=lambda: scan_decimals(
             iter_csv(path, names=header, has_header=True, batch_rows=options.batch_rows),
             ["symbol"],
@@ -95,9 +94,7 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
             ["qty"],
             source=source,
         ),
-        make=lambda _key, inst_id, price, size: inferred_instrument(
-            inst_id, price, size, kind=kind
-        ),
+        make=lambda _key, inst_id, price, size: binance_venue.infer(inst_id, price, size),
     )
     states: dict[str, LevelBookState] = {}
     for chunk in iter_csv(path, names=header, has_header=True, batch_rows=options.batch_rows):
@@ -164,19 +161,3 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
 
 def _batch(inst: Instrument, frame: pl.DataFrame) -> Batch:
     return Batch(inst, DataKind.DELTAS, conform(frame.to_arrow(), DataKind.DELTAS))
-
-
-def _builtin(instrument_id: str) -> Instrument | None:
-    """The built-in Binance definition of ``instrument_id``, when that module exists."""
-    try:
-        venues = importlib.import_module("ferrox.data.venues.binance")
-    except ImportError:
-        return None
-    lookup = getattr(venues, "instrument", None)
-    if lookup is None:
-        return None
-    try:
-        found = lookup(instrument_id)
-    except (KeyError, LookupError, ValueError):
-        return None
-    return found if isinstance(found, Instrument) else None
