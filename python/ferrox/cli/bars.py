@@ -92,7 +92,7 @@ def bars_command(
     if empty_bars and not parsed.is_time:
         raise ConfigError(f"--empty-bars applies to time bars only, not {parsed.kind} bars")
     start_ns, end_ns = _time_option(start, "--start"), _time_option(end, "--end")
-    catalog = Catalog(catalog_dir)
+    catalog = Catalog(catalog_dir, must_exist=True)
     catalog.instrument(instrument)  # a clear error listing the known instruments
     kind = "trades" if source is BarSource.TRADES else "quotes"
     frame = catalog.read(instrument, kind, start_ns, end_ns)
