@@ -100,6 +100,11 @@ impl<'a> Scanner<'a> {
         Self { bytes, pos: 0 }
     }
 
+    /// The whole JSON text.
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     fn error<T>(&self, expected: &'static str) -> Result<T> {
         Err(SyntaxError {
             pos: self.pos,
@@ -166,6 +171,20 @@ impl<'a> Scanner<'a> {
         self.skip_ws();
         if self.bytes.get(self.pos) != Some(&b'"') {
             return self.error("a key string");
+        }
+        // Binance keys are short words followed directly by ':' ("e", "pu").
+        let start = self.pos + 1;
+        let mut p = start;
+        while let Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_') = self.bytes.get(p) {
+            p += 1;
+        }
+        if p > start && self.bytes.get(p..p + 2) == Some(&b"\":"[..]) {
+            self.pos = p + 2;
+            return Ok(Some(Str {
+                raw: &self.bytes[start..p],
+                start,
+                escaped: false,
+            }));
         }
         let key = self.string()?;
         self.expect_byte(b':', "':'")?;
@@ -315,6 +334,28 @@ impl<'a> Scanner<'a> {
             raw,
             start,
             escaped,
+        })
+    }
+
+    /// Reads a string holding only a plain decimal (`"61800.30"`), with its
+    /// value read in the same pass; `None`, consuming only whitespace, for
+    /// any other value, which the general path then reads (or refuses).
+    #[inline(always)]
+    pub(crate) fn plain_decimal(&mut self) -> Option<PlainText> {
+        self.skip_ws();
+        let p = self.pos;
+        if self.bytes.get(p) != Some(&b'"') {
+            return None;
+        }
+        let (end, value) = scan_plain(self.bytes, p + 1);
+        if self.bytes.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.pos = end + 1;
+        Some(PlainText {
+            start: p + 1,
+            end,
+            value,
         })
     }
 

@@ -32,6 +32,15 @@ impl Levels {
     }
 }
 
+/// A decimal string value: its text (between the quotes, escapes not
+/// decoded) and, when it is a plain decimal, its value read in the same pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dec<'a> {
+    pub text: &'a [u8],
+    pub value: Plain,
+    pub escaped: bool,
+}
+
 /// Which stream a message came from (the suffix after `symbol@`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StreamKind {
@@ -81,7 +90,7 @@ pub(crate) enum Slot<'a> {
     #[default]
     Absent,
     Levels(Levels),
-    Text(Str<'a>),
+    Text(Dec<'a>),
     Int(u64),
     Other(Token),
 }
@@ -97,10 +106,10 @@ pub(crate) struct Fields<'a> {
     pub update_id: Option<u64>,
     pub prev_update_id: Option<u64>,
     pub trade_id: Option<u64>,
-    pub price: Option<Str<'a>>,
-    pub qty: Option<Str<'a>>,
-    pub bid_qty: Option<Str<'a>>,
-    pub ask_qty: Option<Str<'a>>,
+    pub price: Option<Dec<'a>>,
+    pub qty: Option<Dec<'a>>,
+    pub bid_qty: Option<Dec<'a>>,
+    pub ask_qty: Option<Dec<'a>>,
     pub buyer_is_maker: Option<bool>,
     pub a: Slot<'a>,
     pub b: Slot<'a>,
@@ -230,10 +239,10 @@ fn parse_data<'a>(
             b"u" => f.update_id = Some(uint(sc, Field::Data("u"), column0)?),
             b"pu" => f.prev_update_id = Some(uint(sc, Field::Data("pu"), column0)?),
             b"t" => f.trade_id = Some(uint(sc, Field::Data("t"), column0)?),
-            b"p" => f.price = Some(string(sc, Field::Data("p"), column0)?),
-            b"q" => f.qty = Some(string(sc, Field::Data("q"), column0)?),
-            b"B" => f.bid_qty = Some(string(sc, Field::Data("B"), column0)?),
-            b"A" => f.ask_qty = Some(string(sc, Field::Data("A"), column0)?),
+            b"p" => f.price = Some(decimal(sc, Field::Data("p"), column0)?),
+            b"q" => f.qty = Some(decimal(sc, Field::Data("q"), column0)?),
+            b"B" => f.bid_qty = Some(decimal(sc, Field::Data("B"), column0)?),
+            b"A" => f.ask_qty = Some(decimal(sc, Field::Data("A"), column0)?),
             b"m" => {
                 if sc.peek() != Token::Bool {
                     return Err(wrong(sc, Field::Data("m"), "true or false"));
@@ -266,7 +275,7 @@ fn slot<'a>(
     let syntax = syntax(column0);
     match sc.peek() {
         Token::Array => Ok(Slot::Levels(level_array(sc, levels, field, column0)?)),
-        Token::String => Ok(Slot::Text(sc.string().map_err(&syntax)?)),
+        Token::String => Ok(Slot::Text(decimal(sc, field, column0)?)),
         Token::Number => match sc.u64().map_err(&syntax)? {
             Some(v) => Ok(Slot::Int(v)),
             None => Ok(Slot::Other(Token::Number)),
@@ -341,6 +350,25 @@ fn string<'a>(sc: &mut Scanner<'a>, field: Field, column0: usize) -> Result<Str<
         Some(s) => Ok(s),
         None => Err(wrong(sc, field, "a string")),
     }
+}
+
+/// A string expected to hold a decimal, read in one pass when it is plain.
+#[inline(always)]
+fn decimal<'a>(sc: &mut Scanner<'a>, field: Field, column0: usize) -> Result<Dec<'a>, BadRecord> {
+    let json = sc.bytes();
+    if let Some(plain) = sc.plain_decimal() {
+        return Ok(Dec {
+            text: &json[plain.start..plain.end],
+            value: plain.value,
+            escaped: false,
+        });
+    }
+    let s = string(sc, field, column0)?;
+    Ok(Dec {
+        text: s.raw,
+        value: Plain::NONE,
+        escaped: s.escaped,
+    })
 }
 
 #[inline(always)]

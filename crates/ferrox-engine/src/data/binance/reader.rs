@@ -11,7 +11,7 @@ use super::columns::{Chunk, Rejection};
 use super::decimal::{parse_decimal, written_decimals};
 use super::error::{BadRecord, Field, ReadError};
 use super::instruments::{Increment, InstrumentEntry, InstrumentSpec, Market, Venue};
-use super::message::{parse_message, Fields, LevelSpan, Levels, Message, Slot, StreamKind};
+use super::message::{parse_message, Dec, Fields, LevelSpan, Levels, Message, Slot, StreamKind};
 use crate::types::fixed::FixedError;
 use crate::types::time::millis_to_nanos;
 use crate::types::{
@@ -738,6 +738,37 @@ impl State {
         Ok(())
     }
 
+    /// A price from the value read during the scan when it is a plain
+    /// decimal that fits, else parsed (and refused) in full.
+    #[inline(always)]
+    fn decimal_price(
+        &self,
+        idx: usize,
+        s: &Scales,
+        dec: Dec<'_>,
+        field: Field,
+    ) -> Result<i64, BadRecord> {
+        match dec.value.at(s.price) {
+            Some(raw) if s.price_increment.divides(raw) => Ok(raw),
+            _ => self.price(idx, s, dec.text, field),
+        }
+    }
+
+    /// A size; see [`Self::decimal_price`].
+    #[inline(always)]
+    fn decimal_size(
+        &self,
+        idx: usize,
+        s: &Scales,
+        dec: Dec<'_>,
+        field: Field,
+    ) -> Result<i64, BadRecord> {
+        match dec.value.at(s.size) {
+            Some(raw) if s.size_increment.divides(raw) => Ok(raw),
+            _ => self.size(idx, s, dec.text, field),
+        }
+    }
+
     /// A level's price, from the value read during the scan when it is a
     /// plain decimal that fits, else parsed (and refused) in full.
     #[inline(always)]
@@ -869,8 +900,8 @@ impl State {
         data: &Fields<'_>,
         aggregate: bool,
     ) -> Result<(), BadRecord> {
-        let price = plain_text(data.price, Field::Data("p"))?;
-        let qty = plain_text(data.qty, Field::Data("q"))?;
+        let price = decimal_field(data.price, Field::Data("p"))?;
+        let qty = decimal_field(data.qty, Field::Data("q"))?;
         let trade_id = if aggregate {
             match data.a {
                 Slot::Int(id) => id,
@@ -884,11 +915,15 @@ impl State {
         let buyer_is_maker = data
             .buyer_is_maker
             .ok_or(BadRecord::Missing(Field::Data("m")))?;
-        let scales = self.scales(idx, (price, Field::Data("p")), (qty, Field::Data("q")))?;
+        let scales = self.scales(
+            idx,
+            (price.text, Field::Data("p")),
+            (qty.text, Field::Data("q")),
+        )?;
         let tick = TradeTick {
             instrument: idx as u32,
-            price: self.price(idx, &scales, price, Field::Data("p"))?,
-            size: self.size(idx, &scales, qty, Field::Data("q"))?,
+            price: self.decimal_price(idx, &scales, price, Field::Data("p"))?,
+            size: self.decimal_size(idx, &scales, qty, Field::Data("q"))?,
             // The buyer being the maker means the seller crossed the spread.
             aggressor_side: if buyer_is_maker {
                 AggressorSide::Seller
@@ -909,10 +944,10 @@ impl State {
     }
 
     fn quote(&mut self, idx: usize, ts_init: i64, data: &Fields<'_>) -> Result<(), BadRecord> {
-        let bid = slot_text(data.b, Field::Data("b"))?;
-        let ask = slot_text(data.a, Field::Data("a"))?;
-        let bid_qty = plain_text(data.bid_qty, Field::Data("B"))?;
-        let ask_qty = plain_text(data.ask_qty, Field::Data("A"))?;
+        let bid = slot_decimal(data.b, Field::Data("b"))?;
+        let ask = slot_decimal(data.a, Field::Data("a"))?;
+        let bid_qty = decimal_field(data.bid_qty, Field::Data("B"))?;
+        let ask_qty = decimal_field(data.ask_qty, Field::Data("A"))?;
         let update_id = data.update_id.ok_or(BadRecord::Missing(Field::Data("u")))?;
         // Spot bookTicker messages carry no venue time at all.
         let ts_event = match (data.trade_ms, data.event_ms) {
@@ -920,13 +955,17 @@ impl State {
             (None, Some(e)) => ms_to_ns(e, Field::Data("E"))?,
             (None, None) => ts_init,
         };
-        let scales = self.scales(idx, (bid, Field::Data("b")), (bid_qty, Field::Data("B")))?;
+        let scales = self.scales(
+            idx,
+            (bid.text, Field::Data("b")),
+            (bid_qty.text, Field::Data("B")),
+        )?;
         let quote = QuoteTick {
             instrument: idx as u32,
-            bid_price: self.price(idx, &scales, bid, Field::Data("b"))?,
-            ask_price: self.price(idx, &scales, ask, Field::Data("a"))?,
-            bid_size: self.size(idx, &scales, bid_qty, Field::Data("B"))?,
-            ask_size: self.size(idx, &scales, ask_qty, Field::Data("A"))?,
+            bid_price: self.decimal_price(idx, &scales, bid, Field::Data("b"))?,
+            ask_price: self.decimal_price(idx, &scales, ask, Field::Data("a"))?,
+            bid_size: self.decimal_size(idx, &scales, bid_qty, Field::Data("B"))?,
+            ask_size: self.decimal_size(idx, &scales, ask_qty, Field::Data("A"))?,
             update_id,
             ts_event,
             ts_init,
@@ -1002,10 +1041,20 @@ fn plain_text<'a>(
     }
 }
 
+/// A required decimal string field, refused if absent or escaped.
 #[inline]
-fn slot_text<'a>(slot: Slot<'a>, field: Field) -> Result<&'a [u8], BadRecord> {
+fn decimal_field(value: Option<Dec<'_>>, field: Field) -> Result<Dec<'_>, BadRecord> {
+    match value {
+        Some(d) if !d.escaped => Ok(d),
+        Some(_) => Err(BadRecord::Escaped(field)),
+        None => Err(BadRecord::Missing(field)),
+    }
+}
+
+#[inline]
+fn slot_decimal(slot: Slot<'_>, field: Field) -> Result<Dec<'_>, BadRecord> {
     match slot {
-        Slot::Text(s) => plain_text(Some(s), field),
+        Slot::Text(d) => decimal_field(Some(d), field),
         other => Err(slot_error(other, field, "a decimal string")),
     }
 }
