@@ -986,15 +986,18 @@ fn split_ns(line: &[u8]) -> Result<(i64, &[u8], usize), BadRecord> {
         ));
     };
     let digits = &line[..space];
-    let ts = if !digits.is_empty() && digits.len() <= 19 && digits.iter().all(u8::is_ascii_digit) {
-        digits
-            .iter()
-            .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'))
+    let ts = if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+        digits.iter().try_fold(0i64, |acc, &d| {
+            acc.checked_mul(10)?.checked_add(i64::from(d - b'0'))
+        })
     } else {
+        None
+    };
+    let Some(ts) = ts else {
         let shown = String::from_utf8_lossy(&digits[..digits.len().min(40)]);
         return Err(BadRecord::NotNsJson(format!(
-            "expected the receive time as integer nanoseconds before the first space, found \
-             {shown:?}"
+            "expected the receive time as integer nanoseconds (below 2^63) before the first \
+             space, found {shown:?}"
         )));
     };
     Ok((ts, &line[space + 1..], space + 1))

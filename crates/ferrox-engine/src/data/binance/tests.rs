@@ -312,6 +312,9 @@ fn reports_malformed_json_and_lines_without_a_receive_time() {
     );
     let msg = fail_message(&lines(&[&USDM_TRADE[5..]]), options());
     assert!(msg.starts_with("line 1: not `NS JSON`"), "{msg}");
+    let huge = USDM_TRADE.replacen("1001", "9999999999999999999", 1);
+    let msg = fail_message(&lines(&[&huge]), options());
+    assert!(msg.contains("below 2^63"), "{msg}");
     let missing = USDM_TRADE.replace(r#""q":"0.006","#, "");
     let msg = fail_message(&lines(&[&missing]), options());
     assert_eq!(msg, "line 1: missing field: data.q");
@@ -451,6 +454,24 @@ proptest! {
             let n = table.len() as u32;
             prop_assert!(chunk.deltas.instrument.iter().chain(&chunk.trades.instrument).chain(&chunk.quotes.instrument).all(|&i| i < n));
         }
+    }
+
+    #[test]
+    fn extreme_numbers_never_panic(
+        ts in "[0-9]{1,25}",
+        ms in "-?[0-9]{1,25}",
+        id in "-?[0-9]{1,25}(\\.[0-9]{0,3})?",
+        price in "[0-9]{0,22}(\\.[0-9]{0,22})?",
+        size in "-?[0-9]{0,22}(\\.[0-9]{0,22})?(e-?[0-9]{1,3})?",
+        mode in all_modes(),
+    ) {
+        let lines = [
+            format!("{ts} {{\"stream\":\"x@trade\",\"data\":{{\"e\":\"trade\",\"T\":{ms},\"s\":\"X\",\"t\":{id},\"p\":\"{price}\",\"q\":\"{size}\",\"m\":true}}}}"),
+            format!("{ts} {{\"stream\":\"x@depth\",\"data\":{{\"E\":{ms},\"s\":\"X\",\"U\":{id},\"u\":{id},\"b\":[[\"{price}\",\"{size}\"]],\"a\":[]}}}}"),
+            format!("{ts} {{\"lastUpdateId\":{id},\"T\":{ms},\"bids\":[[\"{price}\",\"{size}\"]],\"asks\":[]}}"),
+        ];
+        let options = ReaderOptions { on_error: mode, ..options() };
+        let _ = read(&lines.join("\n"), options);
     }
 
     #[test]
