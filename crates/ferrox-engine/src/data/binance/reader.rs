@@ -43,7 +43,8 @@ pub struct ReaderOptions {
     pub symbol: Option<String>,
     /// Known instruments; others get precisions inferred from the data.
     pub instruments: Vec<InstrumentSpec>,
-    /// Most lines per chunk.
+    /// Most lines per chunk; a chunk also ends after the message that
+    /// brings it to about a million delta rows.
     pub chunk_messages: usize,
 }
 
