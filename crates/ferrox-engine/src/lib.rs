@@ -8,4 +8,5 @@
 pub mod bars;
 pub mod book;
 pub mod data;
+pub mod indicators;
 pub mod types;

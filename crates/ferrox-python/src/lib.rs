@@ -9,6 +9,7 @@ mod binance;
 mod book;
 mod decimals;
 mod errors;
+mod indicators;
 mod values;
 
 /// The compiled core of ferrox.
@@ -20,5 +21,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     book::register(m)?;
     bars::register(m)?;
     binance::register(m)?;
+    indicators::register(m)?;
     Ok(())
 }

@@ -1,0 +1,411 @@
+//! Rolling extremes and sums: MAX, MIN, SUM, MIDPOINT, MIDPRICE.
+//!
+//! TA-Lib 0.8 finds rolling extremes with the van Herk / Gil-Werman block scan:
+//! the series is cut into blocks of `period` bars from its first bar; a window
+//! is the suffix of one block plus the prefix of the next. Values equal either
+//! way on clean data, but NaN handling follows from the scan (a NaN at the
+//! last bar of a block poisons the suffix extremes of that block; elsewhere it
+//! loses every comparison), so [`Extreme`] runs the same scan one bar at a
+//! time: when a block completes its suffix extremes are computed from the
+//! window held, and the next block's prefix extreme is carried bar by bar.
+
+use super::core::Indicator;
+use super::ring::Ring;
+
+/// Which extreme a scan keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The highest value (`>` wins).
+    High,
+    /// The lowest value (`<` wins).
+    Low,
+}
+
+impl Side {
+    /// True when `a` replaces the incumbent `b`.
+    #[inline(always)]
+    fn beats(self, a: f64, b: f64) -> bool {
+        match self {
+            Side::High => a > b,
+            Side::Low => a < b,
+        }
+    }
+}
+
+/// The rolling extreme of `period` bars by the block scan, bar by bar.
+#[derive(Debug, Clone)]
+pub struct Extreme {
+    side: Side,
+    period: usize,
+    window: Ring,
+    suffix: Vec<f64>,
+    prefix: f64,
+    seen: usize,
+}
+
+impl Extreme {
+    /// A rolling extreme over `period` (>= 1) bars.
+    pub fn new(side: Side, period: usize) -> Self {
+        let period = period.max(1);
+        Self {
+            side,
+            period,
+            window: Ring::new(period),
+            suffix: vec![0.0; period],
+            prefix: 0.0,
+            seen: 0,
+        }
+    }
+
+    /// Feeds one bar; the extreme of the last `period` bars once there are as many.
+    #[inline(always)]
+    pub fn push(&mut self, x: f64) -> Option<f64> {
+        let p = self.period;
+        self.window.push(x);
+        let idx = self.seen;
+        self.seen += 1;
+        if idx + 1 < p {
+            return None;
+        }
+        let m = (idx + 1) % p;
+        let side = self.side;
+        if m == 0 {
+            let mut best = self.window.get(p - 1);
+            self.suffix[p - 1] = best;
+            for j in (0..p - 1).rev() {
+                let v = self.window.get(j);
+                if side.beats(v, best) {
+                    best = v;
+                }
+                self.suffix[j] = best;
+            }
+            return Some(best);
+        }
+        if m == 1 || side.beats(x, self.prefix) {
+            self.prefix = x;
+        }
+        let mut best = self.suffix[m];
+        if side.beats(self.prefix, best) {
+            best = self.prefix;
+        }
+        Some(best)
+    }
+
+    fn clear(&mut self) {
+        self.window.clear();
+        self.prefix = 0.0;
+        self.seen = 0;
+    }
+}
+
+/// The block scan over a whole slice, as TA-Lib's batch loop runs it: writes
+/// `out[i]` for every `i >= period-1`.
+fn extreme_batch(side: Side, x: &[f64], p: usize, out: &mut [f64]) {
+    let n = x.len();
+    if p == 0 || n < p {
+        return;
+    }
+    let mut suffix = vec![0.0; p];
+    let mut prefix = vec![0.0; p];
+    let mut block = 0;
+    let mut today = p - 1;
+    while today < n {
+        let blk = &x[block..block + p];
+        let mut best = blk[p - 1];
+        suffix[p - 1] = best;
+        for j in (0..p - 1).rev() {
+            let v = blk[j];
+            if side.beats(v, best) {
+                best = v;
+            }
+            suffix[j] = best;
+        }
+        out[today] = best;
+        today += 1;
+        let next = block + p;
+        let avail = if today < n { (n - next).min(p - 1) } else { 0 };
+        if avail > 0 {
+            let nxt = &x[next..next + avail];
+            let mut best = nxt[0];
+            prefix[0] = best;
+            for (j, &v) in nxt.iter().enumerate().skip(1) {
+                if side.beats(v, best) {
+                    best = v;
+                }
+                prefix[j] = best;
+            }
+            for (o, (&s, &pre)) in out[today..today + avail]
+                .iter_mut()
+                .zip(suffix[1..=avail].iter().zip(&prefix[..avail]))
+            {
+                *o = if side.beats(pre, s) { pre } else { s };
+            }
+            today += avail;
+        }
+        block += p;
+    }
+}
+
+macro_rules! extreme_indicator {
+    ($name:ident, $side:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            scan: Extreme,
+        }
+
+        impl $name {
+            /// Over `period` (>= 1) bars.
+            pub fn new(period: usize) -> Self {
+                Self {
+                    scan: Extreme::new($side, period),
+                }
+            }
+        }
+
+        impl Indicator for $name {
+            type Input = f64;
+            type Output = f64;
+
+            fn lookback(&self) -> usize {
+                self.scan.period - 1
+            }
+
+            #[inline(always)]
+            fn update(&mut self, x: f64) -> f64 {
+                self.scan.push(x).unwrap_or(f64::NAN)
+            }
+
+            fn reset(&mut self) {
+                self.scan.clear();
+            }
+
+            fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]], start: usize) {
+                extreme_batch(
+                    $side,
+                    &inputs[0][start..],
+                    self.scan.period,
+                    &mut outputs[0][start..],
+                );
+            }
+        }
+    };
+}
+
+extreme_indicator!(
+    Max,
+    Side::High,
+    "Highest value over `period` bars (TA-Lib MAX)."
+);
+extreme_indicator!(
+    Min,
+    Side::Low,
+    "Lowest value over `period` bars (TA-Lib MIN)."
+);
+
+/// Highest and lowest over `period` bars, from separate (or the same) series.
+#[derive(Debug, Clone)]
+pub struct HighLow {
+    high: Extreme,
+    low: Extreme,
+}
+
+impl HighLow {
+    /// Over `period` (>= 1) bars.
+    pub fn new(period: usize) -> Self {
+        Self {
+            high: Extreme::new(Side::High, period),
+            low: Extreme::new(Side::Low, period),
+        }
+    }
+
+    /// Window length.
+    pub fn period(&self) -> usize {
+        self.high.period
+    }
+
+    /// Feeds one bar; `(highest, lowest)` once the window is full.
+    #[inline(always)]
+    pub fn push(&mut self, high: f64, low: f64) -> Option<(f64, f64)> {
+        let h = self.high.push(high);
+        let l = self.low.push(low);
+        Some((h?, l?))
+    }
+
+    /// Forgets every bar.
+    pub fn clear(&mut self) {
+        self.high.clear();
+        self.low.clear();
+    }
+}
+
+/// `(highest + lowest) / 2` of one series over `period` bars (TA-Lib MIDPOINT).
+#[derive(Debug, Clone)]
+pub struct MidPoint {
+    scan: HighLow,
+}
+
+impl MidPoint {
+    /// Over `period` (>= 1) bars.
+    pub fn new(period: usize) -> Self {
+        Self {
+            scan: HighLow::new(period),
+        }
+    }
+}
+
+impl Indicator for MidPoint {
+    type Input = f64;
+    type Output = f64;
+
+    fn lookback(&self) -> usize {
+        self.scan.period() - 1
+    }
+
+    #[inline(always)]
+    fn update(&mut self, x: f64) -> f64 {
+        match self.scan.push(x, x) {
+            Some((h, l)) => (h + l) / 2.0,
+            None => f64::NAN,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.scan.clear();
+    }
+}
+
+/// `(highest high + lowest low) / 2` over `period` bars (TA-Lib MIDPRICE).
+#[derive(Debug, Clone)]
+pub struct MidPrice {
+    scan: HighLow,
+}
+
+impl MidPrice {
+    /// Over `period` (>= 1) bars.
+    pub fn new(period: usize) -> Self {
+        Self {
+            scan: HighLow::new(period),
+        }
+    }
+}
+
+impl Indicator for MidPrice {
+    type Input = [f64; 2];
+    type Output = f64;
+
+    fn lookback(&self) -> usize {
+        self.scan.period() - 1
+    }
+
+    #[inline(always)]
+    fn update(&mut self, [high, low]: [f64; 2]) -> f64 {
+        match self.scan.push(high, low) {
+            Some((h, l)) => (h + l) / 2.0,
+            None => f64::NAN,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.scan.clear();
+    }
+}
+
+/// Rolling sum of `period` bars by a running total (TA-Lib SUM).
+#[derive(Debug, Clone)]
+pub struct Sum {
+    period: usize,
+    total: f64,
+    window: Ring,
+    seen: usize,
+}
+
+impl Sum {
+    /// Over `period` (>= 1) bars.
+    pub fn new(period: usize) -> Self {
+        let period = period.max(1);
+        Self {
+            period,
+            total: 0.0,
+            window: Ring::new(period),
+            seen: 0,
+        }
+    }
+}
+
+impl Indicator for Sum {
+    type Input = f64;
+    type Output = f64;
+
+    fn lookback(&self) -> usize {
+        self.period - 1
+    }
+
+    #[inline(always)]
+    fn update(&mut self, x: f64) -> f64 {
+        self.window.push(x);
+        self.seen += 1;
+        self.total += x;
+        if self.seen < self.period {
+            return f64::NAN;
+        }
+        let sum = self.total;
+        self.total -= self.window.get(0);
+        sum
+    }
+
+    fn reset(&mut self) {
+        self.total = 0.0;
+        self.window.clear();
+        self.seen = 0;
+    }
+
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]], start: usize) {
+        let x = &inputs[0][start..];
+        let out = &mut outputs[0][start..];
+        let p = self.period;
+        if x.len() < p {
+            return;
+        }
+        let mut total = 0.0;
+        for &v in &x[..p - 1] {
+            total += v;
+        }
+        for ((o, &v), &old) in out[p - 1..].iter_mut().zip(&x[p - 1..]).zip(x) {
+            total += v;
+            *o = total;
+            total -= old;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::core::testing::{assert_batch_equals_stream, walk};
+    use super::*;
+
+    #[test]
+    fn batch_equals_stream_with_nans_anywhere() {
+        for seed in 0..4 {
+            let x = walk(500, seed, seed % 2 == 1);
+            let y: Vec<f64> = x.iter().map(|v| v - 1.0).collect();
+            for p in [1, 2, 3, 5, 14, 30] {
+                assert_batch_equals_stream(&Max::new(p), &[&x]);
+                assert_batch_equals_stream(&Min::new(p), &[&x]);
+                assert_batch_equals_stream(&Sum::new(p), &[&x]);
+                assert_batch_equals_stream(&MidPoint::new(p), &[&x]);
+                assert_batch_equals_stream(&MidPrice::new(p), &[&x, &y]);
+            }
+        }
+    }
+
+    #[test]
+    fn max_of_a_window_is_its_highest_value() {
+        let mut m = Max::new(3);
+        let out: Vec<f64> = [1.0, 5.0, 2.0, 3.0, 1.0, 0.0]
+            .iter()
+            .map(|&v| m.update(v))
+            .collect();
+        assert_eq!(&out[2..], &[5.0, 5.0, 3.0, 3.0]);
+    }
+}
