@@ -91,12 +91,6 @@ pub enum BadRecord {
     /// The line is not `LOCAL_RECV_NS JSON`.
     #[error("not `NS JSON`: {0}")]
     NotNsJson(String),
-    /// The line is not valid UTF-8.
-    #[error("invalid UTF-8: at column {column}")]
-    Utf8 {
-        /// 1-based byte column of the first invalid byte.
-        column: usize,
-    },
     /// The JSON text is malformed.
     #[error("malformed JSON: at column {column}: expected {expected}, found {}", Found(*found))]
     Json {

@@ -5,7 +5,8 @@
 //! The scanner walks the text once, validating it as JSON (RFC 8259 grammar:
 //! string escapes, control characters, number syntax, nesting) while the
 //! message parser pulls the keys and values it knows and skips the rest.
-//! UTF-8 validity is checked by the caller for the whole line.
+//! UTF-8 is validated where it may occur, inside strings; any other
+//! non-ASCII byte is a syntax error anyway.
 
 use super::decimal::{scan_plain, short_integer, Plain};
 
@@ -72,9 +73,9 @@ impl Token {
     }
 }
 
-/// Flags (high bit of each byte) the bytes of `v` that are `"`, `\\` or
-/// below 0x20; the lowest flagged byte is exact (higher ones may be false
-/// positives from borrows, which callers ignore).
+/// Flags (high bit of each byte) the bytes of `v` that are `"`, `\\`,
+/// below 0x20 or non-ASCII; the lowest flagged byte is exact (higher ones
+/// may be false positives from borrows, which callers ignore).
 #[inline(always)]
 fn special_bytes(v: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -84,7 +85,7 @@ fn special_bytes(v: u64) -> u64 {
     let is_quote = quote.wrapping_sub(ONES) & !quote;
     let is_backslash = backslash.wrapping_sub(ONES) & !backslash;
     let is_control = v.wrapping_sub(ONES * 0x20) & !v;
-    (is_quote | is_backslash | is_control) & HIGH
+    (is_quote | is_backslash | is_control | v) & HIGH
 }
 
 /// Cursor over JSON text.
@@ -261,7 +262,7 @@ impl<'a> Scanner<'a> {
         loop {
             let Some(word) = self.bytes.get(pos..pos + 8) else {
                 while let Some(&b) = self.bytes.get(pos) {
-                    if b == b'"' || b == b'\\' || b < 0x20 {
+                    if b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80 {
                         break;
                     }
                     pos += 1;
@@ -325,6 +326,19 @@ impl<'a> Scanner<'a> {
                     }
                 }
                 Some(0..=0x1f) => return self.error("no control characters in a string"),
+                Some(&lead @ 0x80..=0xff) => {
+                    let len = match lead {
+                        0xC2..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        0xF0..=0xF4 => 4,
+                        _ => return self.error("valid UTF-8"),
+                    };
+                    // from_utf8 also refuses overlong forms and surrogates.
+                    match self.bytes.get(self.pos..self.pos + len) {
+                        Some(seq) if std::str::from_utf8(seq).is_ok() => self.pos += len,
+                        _ => return self.error("valid UTF-8"),
+                    }
+                }
                 Some(_) => self.pos += 1,
             }
         }
@@ -613,6 +627,23 @@ mod tests {
         ] {
             assert!(validate(text).is_err(), "{text:?} should fail");
         }
+    }
+
+    #[test]
+    fn validates_utf8_inside_strings_and_refuses_it_elsewhere() {
+        let check = |bytes: &[u8]| {
+            let mut s = Scanner::new(bytes);
+            s.skip_value().and_then(|()| s.finish())
+        };
+        assert_eq!(check("\"caf\u{e9} \u{1F600}\"".as_bytes()), Ok(()));
+        let err = check(b"\"caf\xe9\"").unwrap_err();
+        assert_eq!((err.pos, err.expected), (4, "valid UTF-8"));
+        assert!(check(b"\"\xed\xa0\x80\"").is_err(), "an encoded surrogate");
+        assert!(check(b"\"\xc0\xaf\"").is_err(), "an overlong form");
+        assert!(
+            check(b"[1,\xc3\xa9]").is_err(),
+            "non-ASCII outside a string"
+        );
     }
 
     #[test]

@@ -314,11 +314,6 @@ impl State {
 
     fn apply(&mut self, number: u64, line: &[u8]) -> Result<(), BadRecord> {
         let (ts_init, json, column0) = split_ns(line)?;
-        if let Err(e) = std::str::from_utf8(json) {
-            return Err(BadRecord::Utf8 {
-                column: column0 + e.valid_up_to() + 1,
-            });
-        }
         let mut levels = std::mem::take(&mut self.levels);
         let result = self.apply_json(number, line, ts_init, json, column0, &mut levels);
         self.levels = levels;
