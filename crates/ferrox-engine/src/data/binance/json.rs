@@ -262,7 +262,7 @@ impl<'a> Scanner<'a> {
         loop {
             let Some(word) = self.bytes.get(pos..pos + 8) else {
                 while let Some(&b) = self.bytes.get(pos) {
-                    if b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80 {
+                    if b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b) {
                         break;
                     }
                     pos += 1;
