@@ -374,6 +374,14 @@ def test_quarantine_returns_the_raw_lines(tmp_path: Path) -> None:
     assert sink.rejected[0].reason.startswith("too fine: data.p")
 
 
+def test_small_batch_rows_split_the_capture_without_changing_it(tmp_path: Path) -> None:
+    path = _write(tmp_path / "split.gz", _good_lines() * 5)
+    whole = _tables(_load(path))
+    batches = _load(path, batch_rows=2)
+    assert len(batches) > len(whole)
+    assert all(_tables(batches)[k].equals(whole[k]) for k in whole)
+
+
 def test_plain_text_captures_read_like_gzip_ones(tmp_path: Path) -> None:
     gz = _tables(_load(_write(tmp_path / "a.gz", _good_lines())))
     plain = _tables(_load(_write(tmp_path / "a.txt", _good_lines(), compress=False)))

@@ -41,7 +41,8 @@ from ferrox.errors import DataError
 from ferrox.model.instrument import Instrument
 from ferrox.model.schema import DataKind, conform
 
-#: Lines per chunk read by the core (each yields one batch per instrument and kind).
+#: Lines per chunk read by the core (each yields one batch per instrument and
+#: kind); ``options.batch_rows`` lowers it.
 CHUNK_MESSAGES = 65_536
 
 _KINDS = (
@@ -75,7 +76,7 @@ def load(path: Path, *, options: LoaderOptions, errors: ErrorSink) -> Iterator[B
         instruments=[(i.id, i.price_increment, i.size_increment) for i in definitions.values()],
         venue=options.venue or named_venue,
         symbol=symbol,
-        chunk_messages=CHUNK_MESSAGES,
+        chunk_messages=max(1, min(CHUNK_MESSAGES, options.batch_rows)),
     )
     # Rows of an instrument whose precisions are not known yet (only empty
     # depth diffs so far: price and size 0) wait until they are.
