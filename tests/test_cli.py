@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import os
 import subprocess
@@ -335,8 +336,15 @@ def test_generic_csv_options_reach_the_loader(
     ]
 
 
+def run_cli(*args: str) -> None:
+    """Runs ``ferrox ARGS`` in a fresh process (the real loaders, not this module's stand-in)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "ferrox.cli", *args], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+
+
 def test_real_file_round_trips_through_import_and_export(shared_data: Path, tmp_path: Path) -> None:
-    # A fresh process: the real Tardis loader, not this module's stand-in.
     source = shared_data / "tardis" / "bitmex_trades_XBTUSD.csv"
     with open(source, newline="") as handle:
         expected = [
@@ -344,19 +352,30 @@ def test_real_file_round_trips_through_import_and_export(shared_data: Path, tmp_
             for r in csv.DictReader(handle)
         ]
     root, out = tmp_path / "catalog", tmp_path / "xbt.csv"
-    ferrox = [sys.executable, "-m", "ferrox.cli"]
-    imported = subprocess.run(
-        [*ferrox, "data", "import", str(source), "-f", "tardis", "-c", str(root)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert imported.returncode == 0, imported.stderr
-    args = ["data", "export", "-c", str(root), "--instrument", "XBTUSD.BITMEX", "--kind", "trades"]
-    exported = subprocess.run(
-        [*ferrox, *args, "--out", str(out)], capture_output=True, text=True, check=False
-    )
-    assert exported.returncode == 0, exported.stderr
+    run_cli("data", "import", str(source), "-f", "tardis", "-c", str(root))
+    args = ["-c", str(root), "--instrument", "XBTUSD.BITMEX", "--kind", "trades"]
+    run_cli("data", "export", *args, "--out", str(out))
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(int(r["ts_init"]), Decimal(r["price"]), Decimal(r["size"])) for r in rows] == expected
+
+
+def test_binance_capture_exports_trades_as_their_source_text(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    capture = shared_data / "binance-usdm" / "btcusdt_20240808.gz"
+    expected = []
+    with gzip.open(capture, "rt") as handle:
+        for line in handle:
+            local_ns, body = line.split(" ", 1)
+            data = json.loads(body).get("data", {})
+            if data.get("e") == "trade":
+                expected.append((int(local_ns), data["p"], data["q"]))
+    expected.sort(key=lambda row: row[0])  # stable, as the catalog sorts by ts_init
+    root, out = tmp_path / "catalog", tmp_path / "trades.csv"
+    run_cli("data", "import", str(capture), "-f", "binance", "-c", str(root))
+    args = ["-c", str(root), "--instrument", "BTCUSDT.BINANCE-USDM", "--kind", "trades"]
+    run_cli("data", "export", *args, "--out", str(out))
+    with open(out, newline="") as handle:
+        rows = [(int(r["ts_init"]), r["price"], r["size"]) for r in csv.DictReader(handle)]
+    assert rows == expected

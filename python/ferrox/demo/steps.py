@@ -138,7 +138,8 @@ def import_data(context: DemoContext) -> None:
             continue
         groups = [paths] if source.together else [[p] for p in paths]
         for group in groups:
-            label = f"{source.fmt}: {', '.join(p.name for p in group)}"
+            names = (p.relative_to(context.data_dir).as_posix() for p in group)
+            label = f"{source.fmt}: {', '.join(names)}"
             try:
                 report = import_files(
                     group, source.fmt, catalog, on_error=source.on_error, options=source.options
