@@ -118,6 +118,67 @@ impl Accumulator {
         self.overflow |= o1 | o2 | o3 | o4;
     }
 
+    /// Adds a run of trades given as columns: exactly [`Accumulator::add`]
+    /// applied to each in order, computed as a few tight column loops (the
+    /// batch path of time bars). Sizes must not be negative and side codes
+    /// must be 0, 1 or 2 (the caller checks); runs are shorter than 2^31.
+    #[inline(always)]
+    pub(crate) fn add_run(&mut self, ts: &[i64], price: &[i64], size: &[i64], side: Option<&[u8]>) {
+        let n = price.len();
+        let (Some(&first), Some(&last)) = (price.first(), price.last()) else {
+            return;
+        };
+        let b = &mut self.bar;
+        if b.trade_count == 0 {
+            b.open = first;
+            b.high = first;
+            b.low = first;
+            b.ts_first = ts[0];
+        }
+        let (high, low) = price
+            .iter()
+            .fold((b.high, b.low), |(h, l), &p| (h.max(p), l.min(p)));
+        b.high = high;
+        b.low = low;
+        b.close = last;
+        b.ts_last = ts[n - 1];
+        b.trade_count += n as u64;
+        let (volume, buy, sell, size_bits) = volume_sums(size, side);
+        let mut overflow = false;
+        for (total, part) in [
+            (&mut b.volume, volume),
+            (&mut b.buy_volume, buy),
+            (&mut b.sell_volume, sell),
+        ] {
+            let sum = i128::from(*total) + part;
+            overflow |= sum > i128::from(i64::MAX);
+            *total = sum as i64;
+        }
+        // Σ price × size fits an i64 when |price| < 2^a, size < 2^b and
+        // n < 2^c with a + b + c <= 63: then a plain i64 multiply-add is exact
+        // (and several times cheaper than the i128 one).
+        let price_bits = 64 - high.unsigned_abs().max(low.unsigned_abs()).leading_zeros();
+        let count_bits = 64 - (n as u64).leading_zeros();
+        let mut value = b.value;
+        if price_bits + size_bits + count_bits <= 63 {
+            let sum = price
+                .iter()
+                .zip(size)
+                .fold(0i64, |acc, (&p, &s)| acc.wrapping_add(p.wrapping_mul(s)));
+            let (v, o) = value.overflowing_add(i128::from(sum));
+            value = v;
+            overflow |= o;
+        } else {
+            for (&p, &s) in price.iter().zip(size) {
+                let (v, o) = value.overflowing_add(i128::from(p) * i128::from(s));
+                value = v;
+                overflow |= o;
+            }
+        }
+        b.value = value;
+        self.overflow |= overflow;
+    }
+
     #[inline(always)]
     pub(crate) fn bar(&self) -> &OhlcvBar {
         &self.bar
@@ -147,4 +208,47 @@ impl Accumulator {
     pub(crate) fn overflowed(&self) -> bool {
         self.overflow
     }
+}
+
+/// Σ size, Σ size of buys, Σ size of sells over non-negative sizes, exact,
+/// and the bit length of the largest size. Each size is split into 32-bit
+/// halves summed in separate `u64` lanes, which cannot overflow for fewer
+/// than 2^31 sizes and which the compiler vectorises.
+#[inline(always)]
+fn volume_sums(size: &[i64], side: Option<&[u8]>) -> (i128, i128, i128, u32) {
+    const LOW: u64 = 0xffff_ffff;
+    let combine = |high: u64, low: u64| (i128::from(high) << 32) + i128::from(low);
+    let (mut vh, mut vl, mut bh, mut bl, mut sh, mut sl) = (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+    // The OR of the sizes has the bit length of the largest one.
+    let mut bits = 0u64;
+    match side {
+        Some(side) => {
+            for (&s, &code) in size.iter().zip(side) {
+                let s = s as u64;
+                let buy = s & 0u64.wrapping_sub(u64::from(code == 1));
+                let sell = s & 0u64.wrapping_sub(u64::from(code == 2));
+                bits |= s;
+                vh += s >> 32;
+                vl += s & LOW;
+                bh += buy >> 32;
+                bl += buy & LOW;
+                sh += sell >> 32;
+                sl += sell & LOW;
+            }
+        }
+        None => {
+            for &s in size {
+                let s = s as u64;
+                bits |= s;
+                vh += s >> 32;
+                vl += s & LOW;
+            }
+        }
+    }
+    (
+        combine(vh, vl),
+        combine(bh, bl),
+        combine(sh, sl),
+        64 - bits.leading_zeros(),
+    )
 }

@@ -1,12 +1,14 @@
 //! Batch aggregation: columns in, bars out. It is the streaming state
 //! machine run in a loop ([`Aggregate::feed`] per trade, then
-//! [`Aggregate::flush`]), so batch and streaming agree bar for bar.
+//! [`Aggregate::flush`]), so batch and streaming agree bar for bar. Each row
+//! is checked (time order, sizes, sides) in the same pass, so the columns are
+//! read once; a bad row stops the batch with an error naming it.
 
 use thiserror::Error;
 
 use super::bar::{OhlcvBar, Trade};
 use super::source::Source;
-use super::{Aggregate, BarAggregator};
+use super::{Aggregate, BarAggregator, TimeBars};
 use crate::types::{AggressorSide, UnixNanos};
 
 /// Bad input columns, named with the row that broke them.
@@ -116,30 +118,37 @@ fn check_lengths(ts_name: &str, n: usize, others: &[(&str, usize)]) -> Result<()
     }
 }
 
-fn check_sorted(ts_name: &str, ts: &[UnixNanos]) -> Result<(), BatchError> {
-    match ts.windows(2).position(|w| w[1] < w[0]) {
-        Some(i) => Err(BatchError::Unsorted {
+/// The first thing wrong with row `row`, which failed the fused check.
+#[cold]
+fn row_error(
+    ts_name: &str,
+    ts: &[UnixNanos],
+    row: usize,
+    sizes: [(&str, i64); 2],
+    side: Option<u8>,
+) -> BatchError {
+    if row > 0 && ts[row] < ts[row - 1] {
+        return BatchError::Unsorted {
             column: ts_name.to_string(),
-            row: i + 1,
-            ts: ts[i + 1],
-            previous: ts[i],
-        }),
-        None => Ok(()),
+            row,
+            ts: ts[row],
+            previous: ts[row - 1],
+        };
     }
-}
-
-fn check_sizes(column: &str, size: &[i64]) -> Result<(), BatchError> {
-    match size.iter().position(|&s| s < 0) {
-        Some(row) => Err(BatchError::NegativeSize {
+    if let Some((column, value)) = sizes.into_iter().find(|(_, v)| *v < 0) {
+        return BatchError::NegativeSize {
             column: column.to_string(),
             row,
-            value: size[row],
-        }),
-        None => Ok(()),
+            value,
+        };
+    }
+    BatchError::Side {
+        row,
+        value: side.unwrap_or_default(),
     }
 }
 
-/// An aggressor side code as the enum; codes are checked before the loop.
+/// An aggressor side code as the enum (codes above 2 are caught by the caller).
 #[inline(always)]
 fn side_of(code: u8) -> AggressorSide {
     match code {
@@ -147,6 +156,218 @@ fn side_of(code: u8) -> AggressorSide {
         2 => AggressorSide::Seller,
         _ => AggressorSide::NoAggressor,
     }
+}
+
+/// Runs `agg` over trade columns of equal length, checking each row as it
+/// goes (time order, size, side) so the columns are read once.
+fn drive_trades<A: Aggregate>(
+    agg: &mut A,
+    c: &TradeColumns<'_>,
+    out: &mut Vec<OhlcvBar>,
+) -> Result<(), BatchError> {
+    let n = c.ts.len();
+    // Re-slicing to `n` lets the compiler drop the bounds checks below.
+    let (ts, price, size) = (&c.ts[..n], &c.price[..n], &c.size[..n]);
+    let mut emit = |bar| out.push(bar);
+    let mut previous = UnixNanos::MIN;
+    match c.side {
+        Some(side) => {
+            let side = &side[..n];
+            for i in 0..n {
+                let bad = (ts[i] < previous) | (size[i] < 0) | (side[i] > 2);
+                if bad {
+                    return Err(row_error(
+                        c.ts_name,
+                        ts,
+                        i,
+                        [("size", size[i]), ("size", 0)],
+                        Some(side[i]),
+                    ));
+                }
+                previous = ts[i];
+                let trade = Trade {
+                    ts: ts[i],
+                    price: price[i],
+                    size: size[i],
+                    side: side_of(side[i]),
+                };
+                agg.feed(&trade, &mut emit);
+            }
+        }
+        None => {
+            for i in 0..n {
+                if (ts[i] < previous) | (size[i] < 0) {
+                    return Err(row_error(
+                        c.ts_name,
+                        ts,
+                        i,
+                        [("size", size[i]), ("size", 0)],
+                        None,
+                    ));
+                }
+                previous = ts[i];
+                let trade = Trade {
+                    ts: ts[i],
+                    price: price[i],
+                    size: size[i],
+                    side: AggressorSide::NoAggressor,
+                };
+                agg.feed(&trade, &mut emit);
+            }
+        }
+    }
+    out.extend(agg.flush());
+    Ok(())
+}
+
+/// Rows per validation chunk of the time-bar batch path (fits in L1 with its columns).
+const CHUNK: usize = 4096;
+/// Runs shorter than this inside one bucket go through `update` trade by trade.
+const SHORT_RUN: usize = 16;
+
+/// Time bars over trade columns: each chunk is checked in one vectorised
+/// pass, then the trades inside the open bucket are added as a run
+/// ([`TimeBars::absorb_run`], equal to updating them one by one) and the
+/// trade that crosses into a new bucket goes through [`Aggregate::feed`].
+fn drive_time_trades(
+    agg: &mut TimeBars,
+    c: &TradeColumns<'_>,
+    out: &mut Vec<OhlcvBar>,
+) -> Result<(), BatchError> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { drive_time_trades_avx2(agg, c, out) };
+    }
+    drive_time_trades_body(agg, c, out)
+}
+
+/// The same loop compiled for AVX2, whose 64-bit compares and wider lanes
+/// the column kernels use (the baseline x86-64 build has only SSE2).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn drive_time_trades_avx2(
+    agg: &mut TimeBars,
+    c: &TradeColumns<'_>,
+    out: &mut Vec<OhlcvBar>,
+) -> Result<(), BatchError> {
+    drive_time_trades_body(agg, c, out)
+}
+
+#[inline(always)]
+fn drive_time_trades_body(
+    agg: &mut TimeBars,
+    c: &TradeColumns<'_>,
+    out: &mut Vec<OhlcvBar>,
+) -> Result<(), BatchError> {
+    let n = c.ts.len();
+    let (ts, price, size) = (&c.ts[..n], &c.price[..n], &c.size[..n]);
+    let side = c.side.map(|s| &s[..n]);
+    let mut emit = |bar| out.push(bar);
+    let mut start = 0;
+    while start < n {
+        let end = (start + CHUNK).min(n);
+        // Time order (row 0 has no predecessor), sizes and side codes.
+        let from = start.max(1).min(end);
+        let later = &ts[from..end];
+        let earlier = &ts[from - 1..end - 1];
+        let mut bad = later
+            .iter()
+            .zip(earlier)
+            .fold(false, |bad, (t, p)| bad | (t < p));
+        bad |= size[start..end].iter().fold(false, |bad, &s| bad | (s < 0));
+        if let Some(side) = side {
+            bad |= side[start..end].iter().fold(false, |bad, &s| bad | (s > 2));
+        }
+        if bad {
+            return Err(first_bad_row(c, start, end));
+        }
+        let mut k = start;
+        while k < end {
+            let run = agg.absorb_run(
+                &ts[k..end],
+                &price[k..end],
+                &size[k..end],
+                side.map(|s| &s[k..end]),
+            );
+            k += run;
+            // The crossing trade, then trades of short buckets, one by one.
+            let stop = (k + SHORT_RUN).min(end);
+            while k < stop {
+                let trade = Trade {
+                    ts: ts[k],
+                    price: price[k],
+                    size: size[k],
+                    side: side.map_or(AggressorSide::NoAggressor, |s| side_of(s[k])),
+                };
+                let closed = agg.update(&trade);
+                k += 1;
+                if let Some(bar) = closed {
+                    emit(bar);
+                    while let Some(bar) = agg.next_pending() {
+                        emit(bar);
+                    }
+                    break;
+                }
+            }
+        }
+        start = end;
+    }
+    out.extend(agg.flush());
+    Ok(())
+}
+
+#[cold]
+fn first_bad_row(c: &TradeColumns<'_>, start: usize, end: usize) -> BatchError {
+    (start..end)
+        .find(|&i| {
+            (i > 0 && c.ts[i] < c.ts[i - 1]) || c.size[i] < 0 || c.side.is_some_and(|s| s[i] > 2)
+        })
+        .map_or(BatchError::Overflow, |i| {
+            row_error(
+                c.ts_name,
+                c.ts,
+                i,
+                [("size", c.size[i]), ("size", 0)],
+                c.side.map(|s| s[i]),
+            )
+        })
+}
+
+/// Runs `agg` over the `source` side of quote columns of equal length.
+fn drive_quotes<A: Aggregate>(
+    agg: &mut A,
+    source: Source,
+    c: &QuoteColumns<'_>,
+    out: &mut Vec<OhlcvBar>,
+) -> Result<(), BatchError> {
+    let n = c.ts.len();
+    let (ts, bid, ask) = (&c.ts[..n], &c.bid_price[..n], &c.ask_price[..n]);
+    let (bid_size, ask_size) = (&c.bid_size[..n], &c.ask_size[..n]);
+    let mut emit = |bar| out.push(bar);
+    let mut previous = UnixNanos::MIN;
+    for i in 0..n {
+        if (ts[i] < previous) | (bid_size[i] < 0) | (ask_size[i] < 0) {
+            return Err(row_error(
+                c.ts_name,
+                ts,
+                i,
+                [("bid_size", bid_size[i]), ("ask_size", ask_size[i])],
+                None,
+            ));
+        }
+        previous = ts[i];
+        let trade = source
+            .quote_trade(ts[i], bid[i], ask[i], bid_size[i], ask_size[i])
+            .ok_or(BatchError::MidOverflow {
+                row: i,
+                bid: bid[i],
+                ask: ask[i],
+            })?;
+        agg.feed(&trade, &mut emit);
+    }
+    out.extend(agg.flush());
+    Ok(())
 }
 
 /// Feeds every trade of `columns` through `aggregator` and flushes it.
@@ -160,38 +381,13 @@ pub fn aggregate_trades(
         lengths.push(("aggressor_side", side.len()));
     }
     check_lengths(columns.ts_name, n, &lengths)?;
-    check_sorted(columns.ts_name, columns.ts)?;
-    check_sizes("size", columns.size)?;
-    if let Some(side) = columns.side {
-        if let Some(row) = side.iter().position(|&s| s > 2) {
-            return Err(BatchError::Side {
-                row,
-                value: side[row],
-            });
-        }
-    }
-    let trades = columns.ts.iter().zip(columns.price).zip(columns.size);
     let mut bars = Vec::new();
-    match columns.side {
-        Some(side) => aggregator.run(
-            trades.zip(side).map(|(((&ts, &price), &size), &s)| Trade {
-                ts,
-                price,
-                size,
-                side: side_of(s),
-            }),
-            &mut bars,
-        ),
-        None => aggregator.run(
-            trades.map(|((&ts, &price), &size)| Trade {
-                ts,
-                price,
-                size,
-                side: AggressorSide::NoAggressor,
-            }),
-            &mut bars,
-        ),
-    }
+    match aggregator {
+        BarAggregator::Time(a) => drive_time_trades(a, columns, &mut bars),
+        BarAggregator::Threshold(a) => drive_trades(a, columns, &mut bars),
+        BarAggregator::Imbalance(a) => drive_trades(a, columns, &mut bars),
+        BarAggregator::Run(a) => drive_trades(a, columns, &mut bars),
+    }?;
     if aggregator.overflowed() {
         return Err(BatchError::Overflow);
     }
@@ -219,28 +415,13 @@ pub fn aggregate_quotes(
             ("ask_size", columns.ask_size.len()),
         ],
     )?;
-    check_sorted(columns.ts_name, columns.ts)?;
-    check_sizes("bid_size", columns.bid_size)?;
-    check_sizes("ask_size", columns.ask_size)?;
-    let mut trades = Vec::with_capacity(n);
-    for row in 0..n {
-        let trade = source
-            .quote_trade(
-                columns.ts[row],
-                columns.bid_price[row],
-                columns.ask_price[row],
-                columns.bid_size[row],
-                columns.ask_size[row],
-            )
-            .ok_or(BatchError::MidOverflow {
-                row,
-                bid: columns.bid_price[row],
-                ask: columns.ask_price[row],
-            })?;
-        trades.push(trade);
-    }
     let mut bars = Vec::new();
-    aggregator.run(trades.into_iter(), &mut bars);
+    match aggregator {
+        BarAggregator::Time(a) => drive_quotes(a, source, columns, &mut bars),
+        BarAggregator::Threshold(a) => drive_quotes(a, source, columns, &mut bars),
+        BarAggregator::Imbalance(a) => drive_quotes(a, source, columns, &mut bars),
+        BarAggregator::Run(a) => drive_quotes(a, source, columns, &mut bars),
+    }?;
     if aggregator.overflowed() {
         return Err(BatchError::Overflow);
     }

@@ -267,6 +267,98 @@ fn overflowing_volume_is_reported_not_wrapped() {
     );
 }
 
+/// A long deterministic stream (xorshift), crossing the batch path's chunks.
+fn long_stream(n: usize) -> Vec<Trade> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let (mut ts, mut price) = (1_723_161_256 * SECOND, 618_000i64);
+    (0..n)
+        .map(|_| {
+            // Mostly dense trades, now and then a gap of several seconds.
+            ts += if next() % 500 == 0 {
+                (next() % 5_000) as i64 * 1_000_000
+            } else {
+                (next() % 20_000_000) as i64
+            };
+            price += (next() % 5) as i64 - 2;
+            let side = match next() % 3 {
+                1 => AggressorSide::Buyer,
+                2 => AggressorSide::Seller,
+                _ => AggressorSide::NoAggressor,
+            };
+            trade(ts, price, (next() % 5_000) as i64, side)
+        })
+        .collect()
+}
+
+#[test]
+fn time_bar_batch_equals_streaming_across_chunks() {
+    let trades = long_stream(20_000);
+    for spec in ["10ms", "250ms", "1s", "1m"] {
+        for empty_bars in [false, true] {
+            let mut streamed = aggregator(spec, empty_bars);
+            let mut batched = streamed.clone();
+            assert_eq!(
+                stream(&mut streamed, &trades),
+                batch(&mut batched, &trades),
+                "{spec} empty_bars={empty_bars}"
+            );
+        }
+    }
+}
+
+#[test]
+fn time_bar_batch_names_the_first_bad_row_beyond_the_first_chunk() {
+    let mut trades = long_stream(10_000);
+    trades[6_000].ts = trades[5_999].ts - 1;
+    trades[7_000].size = -1;
+    let mut agg = aggregator("1s", false);
+    let ts: Vec<i64> = trades.iter().map(|t| t.ts).collect();
+    let price: Vec<i64> = trades.iter().map(|t| t.price).collect();
+    let size: Vec<i64> = trades.iter().map(|t| t.size).collect();
+    let columns = TradeColumns {
+        ts_name: "ts_event",
+        ts: &ts,
+        price: &price,
+        size: &size,
+        side: None,
+    };
+    let err = aggregate_trades(&mut agg, &columns).unwrap_err();
+    assert!(
+        matches!(err, BatchError::Unsorted { row: 6_000, .. }),
+        "{err}"
+    );
+    let mut fixed = ts.clone();
+    fixed[6_000] = ts[5_999];
+    let columns = TradeColumns {
+        ts: &fixed,
+        ..columns
+    };
+    let err = aggregate_trades(&mut aggregator("1s", false), &columns).unwrap_err();
+    assert!(
+        matches!(err, BatchError::NegativeSize { row: 7_000, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_sums_switch_to_exact_i128_when_products_could_overflow_i64() {
+    // price × size ≈ 2^61 each: the i64 shortcut would overflow over a run.
+    let trades: Vec<Trade> = (0..40)
+        .map(|i| trade(i, 1 << 40, 1 << 21, AggressorSide::Buyer))
+        .collect();
+    let mut streamed = aggregator("1m", false);
+    let mut batched = streamed.clone();
+    let bars = batch(&mut batched, &trades);
+    assert_eq!(bars, stream(&mut streamed, &trades));
+    assert_eq!(bars[0].value, 40 * (1i128 << 61));
+}
+
 const SPECS: [&str; 14] = [
     "1s",
     "250ms",

@@ -51,13 +51,31 @@ impl TimeBars {
         self.interval
     }
 
+    /// Batch path: adds the leading trades of the columns that fall inside
+    /// the open bucket (`ts < bucket end`) to the bar, exactly as
+    /// [`Aggregate::update`] would one by one (none of them closes a bar),
+    /// and returns how many it took. The columns are sorted by `ts` with
+    /// checked sizes and sides.
+    #[inline(always)]
+    pub(crate) fn absorb_run(
+        &mut self,
+        ts: &[i64],
+        price: &[i64],
+        size: &[i64],
+        side: Option<&[u8]>,
+    ) -> usize {
+        let n = ts.partition_point(|&t| t < self.bucket_end);
+        self.acc
+            .add_run(&ts[..n], &price[..n], &size[..n], side.map(|s| &s[..n]));
+        n
+    }
+
     #[inline]
     fn bucket_of(&self, ts: UnixNanos) -> UnixNanos {
         ts - ts.rem_euclid(self.interval)
     }
 
-    #[cold]
-    #[inline(never)]
+    #[inline]
     fn roll(&mut self, t: &Trade) -> Option<OhlcvBar> {
         let start = self.bucket_of(t.ts);
         let closed = if self.acc.is_empty() {
