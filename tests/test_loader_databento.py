@@ -453,3 +453,22 @@ def test_parent_symbology_takes_each_symbol_from_its_definition(tmp_path: Path) 
     path = tmp_path / "es.mbo.dbn"
     path.write_bytes(bytes(metadata.encode()) + bytes(BOOK[0]) + bytes(second))
     assert sorted({b.instrument.id for b in _load(path)}) == ["ESH4.GLBX", "ESM4.GLBX"]
+
+
+def test_importing_a_definition_file_stores_its_instruments(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from ferrox.data.catalog import Catalog
+    from ferrox.data.importer import import_files
+
+    catalog = Catalog(tmp_path / "cat")
+    report = import_files(
+        [shared_data / "databento" / "definition-glbx-es-fut.dbn.zst"], "databento", catalog
+    )
+    assert report.rows == 0
+    assert report.instruments
+    stored = {i.id: i for i in catalog.instruments()}
+    assert set(report.instruments) <= set(stored)
+    first = stored[report.instruments[0]]
+    assert first.id.endswith(".GLBX")
+    assert first.price_increment == "0.25"

@@ -39,7 +39,7 @@ def replay_command(
     levels (exact decimals) and the book's sync state."""
     if out.suffix not in (".csv", ".parquet"):
         raise ConfigError(f"--out: expected a .csv or .parquet file, got {out.name!r}")
-    catalog = Catalog(catalog_dir)
+    catalog = Catalog(catalog_dir, must_exist=True)
     inst = catalog.instrument(instrument)
     deltas = catalog.read(
         instrument,

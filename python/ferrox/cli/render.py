@@ -66,6 +66,12 @@ def print_import_report(console: Console, report: ImportReport) -> None:
         f"{report.rows:,} rows from {len(imported)} file(s) in {report.seconds:.2f} s "
         f"({rate:,.0f} rows/s)"
     )
+    if report.instruments:
+        console.print(
+            f"{len(report.instruments)} instrument definition(s) stored: "
+            + ", ".join(report.instruments[:10])
+            + (" ..." if len(report.instruments) > 10 else "")
+        )
     for source in report.sources:
         if source.status is SourceStatus.DUPLICATE:
             console.print(f"[yellow]skipped[/yellow] {source.path}: {source.message} (use --force)")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ferrox.data.catalog import QUARANTINE_DIR, Catalog, file_sha256, write_atomic
-from ferrox.data.loaders import get_loader
+from ferrox.data.loaders import get_definitions_reader, get_loader
 from ferrox.data.loaders.base import ErrorSink, LoaderOptions, OnError, RejectedRecord
 from ferrox.errors import ConfigError, DataError
 from ferrox.model.schema import DataKind
@@ -56,6 +56,8 @@ class ImportReport:
     sources: list[SourceOutcome] = field(default_factory=list)
     #: Side files holding the rejected records (under ``quarantine``).
     quarantine_files: list[Path] = field(default_factory=list)
+    #: Ids of the instruments defined by the sources (definition files).
+    instruments: list[str] = field(default_factory=list)
     #: Wall time of the import, for throughput figures only.
     seconds: float = 0.0
 
@@ -102,6 +104,7 @@ def import_files(
             raise DataError(f"{path}: no such file")
     try:
         loader = get_loader(fmt)
+        read_definitions = get_definitions_reader(fmt)
     except ModuleNotFoundError as exc:
         raise ConfigError(f"the {fmt!r} loader is not available ({exc})") from None
     options = options or LoaderOptions()
@@ -130,6 +133,11 @@ def import_files(
             errors = ErrorSink(policy=on_error)
             rows = 0
             try:
+                for instrument in (
+                    read_definitions(path, options=options) if read_definitions else []
+                ):
+                    txn.add_instrument(instrument)
+                    report.instruments.append(instrument.id)
                 for batch in loader(path, options=options, errors=errors):
                     txn.write(batch)
                     key = (batch.instrument.id, batch.kind)

@@ -1,14 +1,23 @@
 """Loaders of real formats, by ``--format`` name.
 
 Each loader module exposes ``load(path, *, options, errors)`` yielding
-:class:`~ferrox.data.loaders.base.Batch` objects.
+:class:`~ferrox.data.loaders.base.Batch` objects, and may expose
+``definitions(path, *, options)`` returning the instruments a file defines
+(Databento definition files).
 """
 
 from __future__ import annotations
 
 import importlib
 
-from ferrox.data.loaders.base import Batch, ErrorSink, Loader, LoaderOptions, OnError
+from ferrox.data.loaders.base import (
+    Batch,
+    DefinitionsReader,
+    ErrorSink,
+    Loader,
+    LoaderOptions,
+    OnError,
+)
 from ferrox.errors import ConfigError
 
 #: ``--format`` name -> module implementing ``load``.
@@ -30,4 +39,23 @@ def get_loader(fmt: str) -> Loader:
     return loader
 
 
-__all__ = ["FORMATS", "Batch", "ErrorSink", "Loader", "LoaderOptions", "OnError", "get_loader"]
+def get_definitions_reader(fmt: str) -> DefinitionsReader | None:
+    """The format's reader of instrument definitions, if it has one."""
+    get_loader(fmt)  # validates the name
+    reader: DefinitionsReader | None = getattr(
+        importlib.import_module(FORMATS[fmt]), "definitions", None
+    )
+    return reader
+
+
+__all__ = [
+    "FORMATS",
+    "Batch",
+    "DefinitionsReader",
+    "ErrorSink",
+    "Loader",
+    "LoaderOptions",
+    "OnError",
+    "get_definitions_reader",
+    "get_loader",
+]

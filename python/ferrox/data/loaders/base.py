@@ -113,6 +113,12 @@ class LoaderOptions:
     batch_rows: int = 1_000_000
 
 
+class DefinitionsReader(Protocol):
+    """A function returning the instruments a source file defines (optional per format)."""
+
+    def __call__(self, path: Path, *, options: LoaderOptions) -> list[Instrument]: ...
+
+
 class Loader(Protocol):
     """A function reading one file into batches."""
 

@@ -288,6 +288,20 @@ def read_definitions(path: Path, *, venue: str | None = None) -> list[Instrument
     return list(latest.values())
 
 
+def definitions(path: Path, *, options: LoaderOptions) -> list[Instrument]:
+    """The instruments a DBN file defines: those of a definition file, none otherwise.
+
+    The importer stores them in the catalog, so that data imported later
+    finds the real increments.
+    """
+    file = _DbnFile(Path(path))
+    try:
+        is_definition = file.metadata.schema == dbn.Schema.DEFINITION
+    finally:
+        file.close()
+    return read_definitions(Path(path), venue=options.venue) if is_definition else []
+
+
 def _nearby_definitions(
     path: Path, venue: str
 ) -> tuple[dict[int, Instrument], dict[str, Instrument]]:
