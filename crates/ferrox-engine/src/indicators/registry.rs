@@ -9,7 +9,7 @@ use super::core::{compute, Indicator, Row};
 use super::directional::{Adx, Adxr, Di, Direction, Dx};
 use super::error::IndicatorError;
 use super::extra::{Donchian, EwmVar, Keltner, RollingQuantile, Vwap, ZScore};
-use super::ma::{Dema, Ema, Kama, MaType, Mama, Sma, Tema, Trima, Wma, T3};
+use super::ma::{Dema, Ema, Kama, Ma, MaType, Mama, Sma, Tema, Trima, Wma, T3};
 use super::macd::{Macd, MacdExt, PriceOscillator};
 use super::momentum::{Bop, Change, ChangeKind, Cmo, Rsi, Trix};
 use super::oscillator::{Aroon, AroonOsc, Cci, Mfi, Stoch, StochF, StochRsi, UltOsc, WillR};
@@ -168,7 +168,7 @@ macro_rules! any_indicator {
 }
 
 any_indicator! {
-    Sma(Sma), Ema(Ema), Wma(Wma), Dema(Dema), Tema(Tema), Trima(Trima), Kama(Kama),
+    Ma(Ma), Sma(Sma), Ema(Ema), Wma(Wma), Dema(Dema), Tema(Tema), Trima(Trima), Kama(Kama),
     T3(T3), Mama(Mama), BBands(BBands), Sar(Sar), MidPoint(MidPoint), MidPrice(MidPrice),
     Rsi(Rsi), Stoch(Stoch), StochF(StochF), StochRsi(StochRsi), Macd(Macd),
     MacdExt(MacdExt), PriceOscillator(PriceOscillator), Change(Change), Cmo(Cmo),
@@ -239,6 +239,16 @@ macro_rules! spec {
 /// Every indicator, in documentation order.
 pub static SPECS: &[IndicatorSpec] = &[
     // ---- overlap studies
+    spec!(
+        "MA",
+        "overlap",
+        "Moving average of any type (matype 0..8)",
+        REAL,
+        [int("timeperiod", 30.0, 1.0), matype("matype", 0.0)],
+        OUT,
+        true,
+        |p| AnyIndicator::Ma(Ma::new(ma(p[1]), n(p[0])))
+    ),
     spec!(
         "SMA",
         "overlap",
