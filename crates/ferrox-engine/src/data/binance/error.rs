@@ -193,6 +193,14 @@ pub enum BadRecord {
         /// The stream name.
         stream: String,
     },
+    /// `data.s` is not the symbol the stream name starts with.
+    #[error("wrong symbol: data.s {symbol:?} does not belong on stream {stream:?}")]
+    SymbolMismatch {
+        /// The symbol.
+        symbol: String,
+        /// The stream name.
+        stream: String,
+    },
     /// The symbol cannot form an instrument id.
     #[error("bad symbol: data.s: {0}")]
     Symbol(String),

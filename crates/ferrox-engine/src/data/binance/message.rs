@@ -202,6 +202,15 @@ pub(crate) fn parse_message<'a>(
                 });
             }
         }
+        // `btcusdt@trade` carries BTCUSDT; `!bookTicker` carries every symbol.
+        if let (Some(at), Some(symbol)) = (name.iter().position(|&b| b == b'@'), data.symbol) {
+            if !name[..at].eq_ignore_ascii_case(symbol.raw) {
+                return Err(BadRecord::SymbolMismatch {
+                    symbol: String::from_utf8_lossy(symbol.raw).into_owned(),
+                    stream: String::from_utf8_lossy(name).into_owned(),
+                });
+            }
+        }
         return Ok(Message::Stream { kind });
     }
     if has_data {
@@ -447,6 +456,17 @@ mod tests {
         let err = parse(r#"{"stream":"btcusdt@kline_1m","data":{}}"#).unwrap_err();
         assert!(err.to_string().contains("btcusdt@kline_1m"), "{err}");
         assert!(err.to_string().contains("@bookTicker"), "{err}");
+    }
+
+    #[test]
+    fn refuses_a_symbol_that_is_not_the_streams() {
+        let err =
+            parse(r#"{"stream":"ethusdt@trade","data":{"e":"trade","s":"BTCUSDT"}}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "wrong symbol: data.s \"BTCUSDT\" does not belong on stream \"ethusdt@trade\""
+        );
+        assert!(parse(r#"{"stream":"!bookTicker","data":{"s":"BTCUSDT"}}"#).is_ok());
     }
 
     #[test]
