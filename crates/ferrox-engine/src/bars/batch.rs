@@ -1,8 +1,15 @@
 //! Batch aggregation: columns in, bars out. It is the streaming state
 //! machine run in a loop ([`Aggregate::feed`] per trade, then
-//! [`Aggregate::flush`]), so batch and streaming agree bar for bar. Each row
-//! is checked (time order, sizes, sides) in the same pass, so the columns are
-//! read once; a bad row stops the batch with an error naming it.
+//! [`Aggregate::flush`]), so batch and streaming agree bar for bar; rows are
+//! checked (time order, sizes, sides) as they are read, and a bad row stops
+//! the batch with an error naming it.
+//!
+//! Time bars take one shortcut through the same machine: the trades that fall
+//! inside the open bucket cannot close a bar, so they are added to it as a run
+//! by column loops ([`TimeBars::absorb_run`]) that compute exactly what
+//! updating them one by one computes; the trade that crosses into the next
+//! bucket goes through `update`. Rows are checked a chunk at a time, in one
+//! vectorised pass, and the loop is compiled for AVX2 too, chosen at run time.
 
 use thiserror::Error;
 
@@ -263,6 +270,11 @@ fn drive_time_trades_body(
     let n = c.ts.len();
     let (ts, price, size) = (&c.ts[..n], &c.price[..n], &c.size[..n]);
     let side = c.side.map(|s| &s[..n]);
+    if let (Some(&first), Some(&last)) = (ts.first(), ts.last()) {
+        // Room for one bar per bucket spanned, up to one per trade.
+        let buckets = last.saturating_sub(first).max(0) / agg.interval();
+        out.reserve(usize::try_from(buckets).unwrap_or(n).min(n) + 1);
+    }
     let mut emit = |bar| out.push(bar);
     let mut start = 0;
     while start < n {
@@ -289,6 +301,7 @@ fn drive_time_trades_body(
                 &price[k..end],
                 &size[k..end],
                 side.map(|s| &s[k..end]),
+                SHORT_RUN,
             );
             k += run;
             // The crossing trade, then trades of short buckets, one by one.

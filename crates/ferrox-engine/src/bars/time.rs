@@ -54,8 +54,9 @@ impl TimeBars {
     /// Batch path: adds the leading trades of the columns that fall inside
     /// the open bucket (`ts < bucket end`) to the bar, exactly as
     /// [`Aggregate::update`] would one by one (none of them closes a bar),
-    /// and returns how many it took. The columns are sorted by `ts` with
-    /// checked sizes and sides.
+    /// and returns how many it took. Runs shorter than `min_run` are left to
+    /// `update` (returns 0). The columns are sorted by `ts` with checked
+    /// sizes and sides.
     #[inline(always)]
     pub(crate) fn absorb_run(
         &mut self,
@@ -63,8 +64,21 @@ impl TimeBars {
         price: &[i64],
         size: &[i64],
         side: Option<&[u8]>,
+        min_run: usize,
     ) -> usize {
-        let n = ts.partition_point(|&t| t < self.bucket_end);
+        let end = self.bucket_end;
+        // Galloping search: O(1) for the short runs of fine buckets,
+        // O(log run) for long ones.
+        if ts.len() < min_run || ts[min_run - 1] >= end {
+            return 0;
+        }
+        let mut high = min_run;
+        while high < ts.len() && ts[high] < end {
+            high = high.saturating_mul(2);
+        }
+        let low = high / 2;
+        let high = high.min(ts.len());
+        let n = low + ts[low..high].partition_point(|&t| t < end);
         self.acc
             .add_run(&ts[..n], &price[..n], &size[..n], side.map(|s| &s[..n]));
         n
