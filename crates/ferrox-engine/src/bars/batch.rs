@@ -6,7 +6,7 @@
 //!
 //! Time bars take one shortcut through the same machine: the trades that fall
 //! inside the open bucket cannot close a bar, so they are added to it as a run
-//! by column loops ([`TimeBars::absorb_run`]) that compute exactly what
+//! by column loops (`TimeBars::absorb_run`) that compute exactly what
 //! updating them one by one computes; the trade that crosses into the next
 //! bucket goes through `update`. Rows are checked a chunk at a time, in one
 //! vectorised pass, and the loop is compiled for AVX2 too, chosen at run time.

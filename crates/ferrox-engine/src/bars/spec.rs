@@ -142,18 +142,18 @@ impl fmt::Display for SpecDecimal {
 /// `pandas.Series.ewm(span=..., adjust=False).mean()` computes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InfoParams {
-    /// `expected`: E0[T] before the first bar, in trades; the first bar cannot
+    /// `expected`: `E0[T]` before the first bar, in trades; the first bar cannot
     /// close before this many trades (warm-up).
     pub expected: f64,
-    /// `span`: EWMA span, in bars, of the bar lengths T that estimate E0[T].
+    /// `span`: EWMA span, in bars, of the bar lengths T that estimate `E0[T]`.
     pub span: f64,
     /// `window`: EWMA span, in trades, of the per-trade estimates
     /// (E0[b·v] for imbalance bars; P[b=1], E0[v|b=1], E0[v|b=−1] for run
     /// bars). Defaults to `span × expected`.
     pub window: f64,
-    /// `min`: lower bound kept on E0[T] (default 1).
+    /// `min`: lower bound kept on `E0[T]` (default 1).
     pub min: f64,
-    /// `max`: upper bound kept on E0[T] (default unbounded).
+    /// `max`: upper bound kept on `E0[T]` (default unbounded).
     pub max: f64,
 }
 
