@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import json
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -189,3 +191,63 @@ def test_the_output_must_be_csv_or_parquet(catalog_dir: Path, tmp_path: Path) ->
     code, _, stderr = run(catalog_dir, tmp_path / "x.json", "--spec", "1m")
     assert code == 1
     assert "expected a .csv or .parquet file" in stderr
+
+
+def test_real_capture_imported_then_aggregated_matches_its_decimal_text(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from test_bars_time import binance_trades
+
+    capture = shared_data / "binance-usdm" / "btcusdt_20240808.gz"
+    catalog_dir = tmp_path / "catalog"
+    runner = CliRunner()
+    imported = runner.invoke(
+        app, ["data", "import", str(capture), "--catalog", str(catalog_dir), "--format", "binance"]
+    )
+    assert imported.exit_code == 0, imported.stderr
+    out = tmp_path / "bars.csv"
+    args = [
+        "bars",
+        "-c",
+        str(catalog_dir),
+        "-i",
+        "BTCUSDT.BINANCE-USDM",
+        "-s",
+        "1m",
+        "-o",
+        str(out),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    trades, price_precision, _ = binance_trades(capture)
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for ts, price in zip(trades["ts_event"].tolist(), trades["price"].tolist(), strict=True):
+        buckets[ts // MINUTE * MINUTE].append(price)
+    expected = [
+        (str(start), *(Decimal(p).scaleb(-price_precision) for p in (v[0], max(v), min(v), v[-1])))
+        for start, v in sorted(buckets.items())
+    ]
+    got = [
+        (
+            r["ts_open"],
+            Decimal(r["open"]),
+            Decimal(r["high"]),
+            Decimal(r["low"]),
+            Decimal(r["close"]),
+        )
+        for r in rows
+    ]
+    assert got == expected
+    assert sum(Decimal(r["volume"]) for r in rows) == sum(Decimal(q) for q in _sizes_text(capture))
+
+
+def _sizes_text(capture: Path) -> list[str]:
+    sizes = []
+    with gzip.open(capture, "rt") as handle:
+        for line in handle:
+            message = json.loads(line.partition(" ")[2])
+            if message.get("stream", "").endswith("@trade"):
+                sizes.append(message["data"]["q"])
+    return sizes
