@@ -40,11 +40,11 @@ def get_loader(fmt: str) -> Loader:
 
 
 def get_definitions_reader(fmt: str) -> DefinitionsReader | None:
-    """The format's reader of instrument definitions, if it has one."""
-    get_loader(fmt)  # validates the name
-    reader: DefinitionsReader | None = getattr(
-        importlib.import_module(FORMATS[fmt]), "definitions", None
-    )
+    """The format's reader of instrument definitions, if it has one (None otherwise)."""
+    module = FORMATS.get(fmt)
+    if module is None:
+        return None
+    reader: DefinitionsReader | None = getattr(importlib.import_module(module), "definitions", None)
     return reader
 
 
