@@ -91,8 +91,9 @@ def aggregate(
 
     ``instrument`` or ``precisions=(price_precision, size_precision)`` give the
     precisions of the raw values (an Arrow table's ``ferrox.*_precision``
-    metadata is used otherwise). Volume and value specs need them; without
-    them ``value`` and ``vwap`` are null.
+    metadata is used otherwise; for a frame read from a catalog pass
+    ``precisions=catalog.precisions(id)``). Volume and value specs need them;
+    without them ``value`` and ``vwap`` are null.
 
     Returns one row per bar (see ``BAR_SCHEMA``): exact raw ``open``,
     ``high``, ``low``, ``close`` (at one more decimal for ``mid``), raw
