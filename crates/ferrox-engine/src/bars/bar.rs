@@ -1,6 +1,6 @@
 //! What goes into an aggregator (one trade) and what comes out (one bar).
 
-use crate::types::{AggressorSide, UnixNanos};
+use crate::types::{AggressorSide, Bar, UnixNanos};
 
 /// One trade as an aggregator sees it: the clock chosen for the bars
 /// (`ts_event` or `ts_init`), raw price and size, and who initiated it.
@@ -62,6 +62,22 @@ impl OhlcvBar {
     /// Σ price × size in quote units, as a float (analytics only).
     pub fn value_f64(&self, price_precision: u8, size_precision: u8) -> f64 {
         self.value as f64 / pow10(u32::from(price_precision) + u32::from(size_precision))
+    }
+
+    /// The bar as the event loop's [`Bar`] record: its event time is the end
+    /// of its period (`ts_close`).
+    pub fn to_record(&self, instrument: u32, ts_init: UnixNanos) -> Bar {
+        Bar {
+            instrument,
+            open: self.open,
+            high: self.high,
+            low: self.low,
+            close: self.close,
+            volume: self.volume,
+            ts_open: self.ts_open,
+            ts_event: self.ts_close,
+            ts_init,
+        }
     }
 
     /// Volume-weighted average price in price units, as a float; NaN when the
