@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import itertools
 import json
@@ -18,11 +17,6 @@ from ferrox.data.catalog import Catalog
 from ferrox.demo import STEPS, DemoContext, Step, run_demo, run_steps
 from ferrox.demo.synthetic import MARKETS, generate, write_capture
 from ferrox.model.schema import DataKind
-
-needs_binance_loader = pytest.mark.skipif(
-    importlib.util.find_spec("ferrox.data.loaders.binance") is None,
-    reason="the Binance JSON loader is not in this checkout yet",
-)
 
 
 def quiet() -> Console:
@@ -122,7 +116,6 @@ def test_demo_refuses_to_replace_a_directory_that_is_not_a_catalog(tmp_path: Pat
     assert (target / "thesis.tex").exists()
 
 
-@needs_binance_loader
 def test_demo_imports_every_synthetic_trade_and_quote(tmp_path: Path) -> None:
     context = run_demo(catalog=tmp_path / "catalog", synthetic=True, console=quiet())
     catalog = Catalog(tmp_path / "catalog")
@@ -137,7 +130,6 @@ def test_demo_imports_every_synthetic_trade_and_quote(tmp_path: Path) -> None:
     assert context.results["market_summary"].height == len(MARKETS)
 
 
-@needs_binance_loader
 @pytest.mark.slow
 def test_demo_runs_end_to_end_on_the_shared_data(shared_data: Path, tmp_path: Path) -> None:
     output = io.StringIO()

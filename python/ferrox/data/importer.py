@@ -21,7 +21,7 @@ from typing import Protocol
 from ferrox.data.catalog import QUARANTINE_DIR, Catalog, file_sha256, write_atomic
 from ferrox.data.loaders import get_definitions_reader, get_loader
 from ferrox.data.loaders.base import ErrorSink, LoaderOptions, OnError, RejectedRecord
-from ferrox.errors import ConfigError, DataError
+from ferrox.errors import DataError
 from ferrox.model.schema import DataKind
 
 
@@ -102,11 +102,8 @@ def import_files(
     for path in sources:
         if not path.is_file():
             raise DataError(f"{path}: no such file")
-    try:
-        loader = get_loader(fmt)
-        read_definitions = get_definitions_reader(fmt)
-    except ModuleNotFoundError as exc:
-        raise ConfigError(f"the {fmt!r} loader is not available ({exc})") from None
+    loader = get_loader(fmt)
+    read_definitions = get_definitions_reader(fmt)
     options = options or LoaderOptions()
     report = ImportReport()
     rejected: list[tuple[Path, list[RejectedRecord]]] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from ferrox._core import format_fixed
 from ferrox.cli.render import catalog_table, print_import_report
 from ferrox.data.catalog import MANIFEST_NAME, Catalog
 from ferrox.data.importer import ImportReport, import_files
-from ferrox.data.loaders import FORMATS
 from ferrox.data.loaders.base import LoaderOptions, OnError
 from ferrox.demo import synthetic
 from ferrox.demo.pipeline import DemoContext, Step
@@ -132,9 +130,6 @@ def import_data(context: DemoContext) -> None:
     for source in SOURCES:
         paths = sorted({p for pattern in source.patterns for p in context.data_dir.glob(pattern)})
         if not paths:
-            continue
-        if source.fmt not in FORMATS or importlib.util.find_spec(FORMATS[source.fmt]) is None:
-            context.note(f"{source.fmt}: loader not available yet, skipped {len(paths)} file(s)")
             continue
         groups = [paths] if source.together else [[p] for p in paths]
         for group in groups:
