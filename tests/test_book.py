@@ -112,9 +112,8 @@ def test_replay_mbo_order_count_recovers_after_a_clear() -> None:
 
 
 def _load(path: Path) -> tuple[Instrument, pl.DataFrame, pl.DataFrame]:
-    from ferrox.data.loaders.binance import load
-
     from ferrox.data.loaders.base import ErrorSink, LoaderOptions
+    from ferrox.data.loaders.binance import load
 
     deltas, quotes, instrument = [], [], None
     for batch in load(path, options=LoaderOptions(), errors=ErrorSink()):
