@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import ferrox.data.catalog as catalog_module
+import ferrox.data.catalog.reading as catalog_reading
+import ferrox.data.catalog.transaction as catalog_transaction
 import ferrox.data.importer as importer_module
 from ferrox import CatalogError, DataError
 from ferrox.data.catalog import MANIFEST_NAME, Catalog, decimal_text
@@ -151,13 +152,13 @@ def test_one_day_query_opens_only_that_days_files(
     with catalog.transaction() as txn:
         txn.write(Batch(BTC, DataKind.TRADES, trades([DAY1 + 1, DAY2 + 1, DAY2 + DAY + 1])))
     opened: list[Path] = []
-    real = catalog_module._read_file
+    real = catalog_reading._read_file
 
     def spy(path: Path, filters: object) -> pa.Table:
         opened.append(path)
         return real(path, filters)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(catalog_module, "_read_file", spy)
+    monkeypatch.setattr(catalog_reading, "_read_file", spy)
     got = catalog.read(BTC.id, DataKind.TRADES, DAY2, DAY2 + DAY)
     assert got["ts_init"].to_list() == [DAY2 + 1]
     assert [p.parent.name for p in opened] == ["date=2024-08-09"]
@@ -304,7 +305,7 @@ def test_failure_at_manifest_swap_removes_the_files_already_moved(
     def disk_full(root: Path, manifest: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(catalog_module, "_swap_manifest", disk_full)
+    monkeypatch.setattr(catalog_transaction, "_swap_manifest", disk_full)
     with pytest.raises(OSError, match="space"), catalog.transaction() as txn:
         txn.write(Batch(BTC, DataKind.TRADES, trades([DAY1 + 1, DAY2 + 1])))
     assert snapshot(catalog.root) == before
@@ -323,10 +324,11 @@ def test_crash_between_staging_and_manifest_swap_leaves_the_catalog_as_it_was(
         f"""
         import json, os, pyarrow as pa
         import ferrox.data.catalog as c
+        import ferrox.data.catalog.transaction as t
         from ferrox.data.loaders.base import Batch
         from ferrox.model.instrument import Instrument
         from ferrox.model.schema import DataKind
-        c._swap_manifest = lambda root, manifest: os._exit(3)
+        t._swap_manifest = lambda root, manifest: os._exit(3)
         inst = Instrument.from_dict(json.loads({BTC.to_json()!r}))
         table = pa.table({{"ts_event": [{DAY1 + 1}], "ts_init": [{DAY1 + 1}], "price": [1],
                           "size": [1], "aggressor_side": [1], "trade_id": ["x"]}})
