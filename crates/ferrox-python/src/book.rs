@@ -60,7 +60,7 @@ impl PyL2Book {
     }
 
     /// Applies one delta (raw values, codes as in `ferrox.model.schema`);
-    /// returns 'applied', 'stale', 'buffered' or 'ignored'.
+    /// returns 'applied', 'stale' or 'buffered' (held while the book is unsynced).
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (action, side, price, size, sequence=0, first_update_id=0, prev_update_id=0, flags=0x80, ts_event=0, ts_init=0, order_id=0))]
     fn apply(
@@ -95,7 +95,6 @@ impl PyL2Book {
             Applied::Applied => "applied",
             Applied::Stale => "stale",
             Applied::Buffered => "buffered",
-            Applied::Ignored => "ignored",
         })
     }
 

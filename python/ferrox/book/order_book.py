@@ -38,7 +38,7 @@ class OrderBook:
 
     def apply(self, delta: BookDelta) -> str:
         """Applies a :class:`~ferrox.model.records.BookDelta`; returns what happened to it
-        (``applied``, ``stale``, ``buffered`` or ``ignored``)."""
+        (``applied``, ``stale``, or ``buffered`` while the book is unsynced)."""
         return self._book.apply(
             int(delta.action),
             int(delta.side),

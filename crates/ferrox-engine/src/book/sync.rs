@@ -14,10 +14,12 @@
 //! - **Sequenced**: deltas are applied as they come (Tardis, Databento
 //!   snapshots + live); only a crossed book is flagged.
 //!
-//! Diffs that arrive before the first snapshot are buffered (bounded) and
-//! replayed by these rules once it arrives, as Binance's own procedure asks.
-//! A gap, or a book left crossed at the end of a batch, moves the book to
-//! `Unsynced` with the reason until the next snapshot resynchronises it.
+//! Diffs that arrive while the book is unsynced (before the first snapshot,
+//! or after a gap) are buffered, newest kept when the bound is reached, and
+//! replayed by these rules when a snapshot arrives, as Binance's own
+//! procedure asks: a capture subscribes to the diffs, then fetches the
+//! snapshot. A gap, or a book left crossed at the end of a batch, moves the
+//! book to `Unsynced` with the reason until a snapshot resynchronises it.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -62,8 +64,6 @@ pub enum UnsyncedReason {
         /// Raw best ask price.
         ask: i64,
     },
-    /// Too many diffs buffered while waiting for a snapshot.
-    BufferOverflow,
 }
 
 impl fmt::Display for UnsyncedReason {
@@ -79,7 +79,6 @@ impl fmt::Display for UnsyncedReason {
                 "first diff U={first_update_id} is past snapshot lastUpdateId={snapshot_id}"
             ),
             Self::Crossed { bid, ask } => write!(f, "crossed: bid {bid} >= ask {ask}"),
-            Self::BufferOverflow => write!(f, "diff buffer overflow while awaiting snapshot"),
         }
     }
 }
@@ -123,13 +122,11 @@ pub enum Applied {
     Applied,
     /// Dropped: already contained in the snapshot.
     Stale,
-    /// Held until a snapshot arrives.
+    /// Held (the book is unsynced) until a snapshot arrives.
     Buffered,
-    /// Not applied because the book is unsynced.
-    Ignored,
 }
 
-/// Most diff rows buffered while waiting for the first snapshot.
+/// Most diff rows buffered while the book is unsynced (the oldest go first).
 pub const MAX_BUFFERED_DELTAS: usize = 1 << 20;
 
 /// An L2 book that follows a venue's synchronisation rule.
@@ -203,13 +200,12 @@ impl SyncedBook {
             }
             Applied::Buffered => {
                 if self.pending.len() >= MAX_BUFFERED_DELTAS {
-                    self.pending.clear();
-                    self.state = SyncState::Unsynced(UnsyncedReason::BufferOverflow);
-                } else {
-                    self.pending.push_back(*delta);
+                    // Only the newest diffs can bridge a snapshot still to come.
+                    self.pending.pop_front();
                 }
+                self.pending.push_back(*delta);
             }
-            Applied::Stale | Applied::Ignored => {}
+            Applied::Stale => {}
         }
         if delta.flags & FLAG_LAST != 0 {
             self.current = None;
@@ -249,8 +245,10 @@ impl SyncedBook {
     fn decide(&mut self, d: &BookDelta) -> Applied {
         let spot = self.rule == SyncRule::BinanceSpot;
         match self.state {
-            SyncState::Unsynced(UnsyncedReason::AwaitingSnapshot) => Applied::Buffered,
-            SyncState::Unsynced(_) => Applied::Ignored,
+            // Unsynced for any reason: keep the diffs, the next snapshot may
+            // need those that arrived before it (captures subscribe first,
+            // then fetch the snapshot).
+            SyncState::Unsynced(_) => Applied::Buffered,
             SyncState::AwaitingBridge => {
                 let snap = self.last_update_id;
                 let stale = if spot {
@@ -271,7 +269,7 @@ impl SyncedBook {
                         snapshot_id: snap,
                         first_update_id: d.first_update_id,
                     });
-                    Applied::Ignored
+                    Applied::Buffered
                 }
             }
             SyncState::Synced => {
@@ -285,7 +283,7 @@ impl SyncedBook {
                     Applied::Applied
                 } else {
                     self.state = SyncState::Unsynced(UnsyncedReason::Gap { expected, got });
-                    Applied::Ignored
+                    Applied::Buffered
                 }
             }
         }
@@ -389,7 +387,7 @@ mod tests {
         );
         assert_eq!(
             book.apply(&diff(16, 17, 15, S::Bid, 96, 1)),
-            Applied::Ignored
+            Applied::Buffered
         );
         for d in snap(20, &[(S::Bid, 90, 1), (S::Ask, 91, 2)]) {
             book.apply(&d);
@@ -397,6 +395,31 @@ mod tests {
         assert_eq!(book.state(), SyncState::AwaitingBridge);
         book.apply(&diff(19, 21, 17, S::Bid, 90, 5));
         assert_eq!(book.state(), SyncState::Synced);
+    }
+
+    #[test]
+    fn diffs_buffered_after_a_gap_bridge_the_next_snapshot() {
+        // A second capture's diffs arrive before its snapshot, while the book
+        // still holds the first capture: they are kept and bridge the snapshot.
+        let mut book = SyncedBook::new(SyncRule::BinanceFutures);
+        for d in snap(10, &[(S::Bid, 98, 1), (S::Ask, 101, 2)]) {
+            book.apply(&d);
+        }
+        book.apply(&diff(9, 11, 8, S::Bid, 99, 1));
+        assert_eq!(
+            book.apply(&diff(500, 510, 499, S::Bid, 50, 1)),
+            Applied::Buffered
+        );
+        assert_eq!(
+            book.apply(&diff(511, 530, 510, S::Bid, 51, 1)),
+            Applied::Buffered
+        );
+        for d in snap(520, &[(S::Bid, 49, 1), (S::Ask, 60, 2)]) {
+            book.apply(&d);
+        }
+        assert_eq!(book.state(), SyncState::Synced);
+        assert_eq!(book.last_update_id(), 530);
+        assert_eq!(book.book().best_bid().map(|l| l.price), Some(51));
     }
 
     #[test]
