@@ -20,8 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 # Builds the Rust core into the venv (incremental: seconds when nothing changed).
 build: $(STAMP)
-	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet 2>&1 | grep -v "^🔗\|^📦\|^🐍\|^⚠️  Warning: .*license" || true
-	@$(BIN)/python -c "import ferrox._core" 
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop --release --quiet
 
 # The main job: import the real captures and run the pipeline, printing a summary.
 demo: build
