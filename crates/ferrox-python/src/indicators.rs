@@ -2,12 +2,12 @@
 //! (GIL released) and a streaming class. The typed per-indicator API lives in
 //! Python (`ferrox.ta`), generated from the catalogue.
 
-use numpy::{PyArray1, PyReadonlyArray1};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use ferrox_engine::indicators::registry::AnyStream;
-use ferrox_engine::indicators::{build, spec, IndicatorError, ParamKind, SPECS};
+use ferrox_engine::indicators::{build, spec, IndicatorError, ParamKind, Slot, SPECS};
 
 use crate::errors::{config_error, data_error};
 
@@ -79,16 +79,22 @@ fn ta_compute<'py>(
             ))
         })?;
     let n = cols.first().map_or(0, |c| c.len());
-    let mut outs: Vec<Vec<f64>> = vec![vec![0.0; n]; ind.n_outputs()];
-    py.detach(|| {
-        let mut views: Vec<&mut [f64]> = outs.iter_mut().map(|v| v.as_mut_slice()).collect();
-        ind.compute(&cols, &mut views)
-    })
-    .map_err(|e| data_error(format!("{name}: {e}")))?;
-    Ok(outs
-        .into_iter()
-        .map(|v| PyArray1::from_vec(py, v))
-        .collect())
+    // The outputs are numpy's own fresh arrays, written once by the kernel (as
+    // talib does): no zeroing pass, and numpy's allocator reuses freed memory.
+    // SAFETY: `PyArray1::new` returns a fresh, unshared, C-contiguous array of
+    // `n` f64; it is only seen as `MaybeUninit` cells until the kernel has
+    // written every one of them.
+    let arrays: Vec<Bound<'py, PyArray1<f64>>> = (0..ind.n_outputs())
+        .map(|_| unsafe { PyArray1::<f64>::new(py, [n], false) })
+        .collect();
+    let mut slots: Vec<&mut [Slot]> = arrays
+        .iter()
+        // SAFETY: as above; each view covers exactly one array's `n` cells.
+        .map(|a| unsafe { std::slice::from_raw_parts_mut(a.data().cast::<Slot>(), n) })
+        .collect();
+    py.detach(|| ind.compute_into(&cols, &mut slots))
+        .map_err(|e| data_error(format!("{name}: {e}")))?;
+    Ok(arrays)
 }
 
 /// One indicator updated one bar at a time; the same state machine as the
@@ -172,7 +178,7 @@ impl TaStream {
         let (n_in, n_out) = (self.n_inputs, self.n_outputs);
         let stream = &mut self.stream;
         let outs = py.detach(|| {
-            let mut outs: Vec<Vec<f64>> = vec![vec![0.0; n]; n_out];
+            let mut outs: Vec<Vec<f64>> = (0..n_out).map(|_| vec![0.0; n]).collect();
             let mut row = vec![0.0; n_in];
             let mut out = vec![0.0; n_out];
             for i in 0..n {

@@ -6,18 +6,35 @@
 //! NaNs after that point are fed to the algorithm and propagate as TA-Lib's
 //! arithmetic propagates them.
 
+use std::mem::MaybeUninit;
+
 use super::error::IndicatorError;
+
+/// One output cell as the batch kernels see it: written exactly once, never
+/// read, so outputs can be fresh (uninitialised) memory.
+pub type Slot = MaybeUninit<f64>;
+
+/// A NaN output cell.
+pub const NAN_SLOT: Slot = MaybeUninit::new(f64::NAN);
 
 /// One bar of inputs or outputs: a plain `f64` or a small array of them.
 pub trait Row: Copy + Send + Sync + 'static {
     /// Number of values in the row.
     const N: usize;
+    /// Columns cut to one length, so row reads need no bounds checks.
+    type Cols<'a>: Copy;
+    /// Mutable columns cut to one length.
+    type ColsMut<'a>;
     /// A row of NaNs (the warm-up output).
     fn nan() -> Self;
-    /// Reads row `i` of `cols` (one column per value).
-    fn load(cols: &[&[f64]], i: usize) -> Self;
-    /// Writes this row at `i` of `cols`.
-    fn store(self, cols: &mut [&mut [f64]], i: usize);
+    /// Views the first `N` of `cols`, each cut to `n` rows (`n` <= every length).
+    fn cols<'a>(cols: &[&'a [f64]], n: usize) -> Self::Cols<'a>;
+    /// Mutable view of the first `N` of `cols`, each cut to `n` rows.
+    fn cols_mut<'a>(cols: &'a mut [&mut [Slot]], n: usize) -> Self::ColsMut<'a>;
+    /// Reads row `i` (`i < n`).
+    fn read(cols: Self::Cols<'_>, i: usize) -> Self;
+    /// Writes this row at `i` (`i < n`).
+    fn write(self, cols: &mut Self::ColsMut<'_>, i: usize);
     /// Reads a row from a slice of `N` values.
     fn from_slice(values: &[f64]) -> Self;
     /// Writes this row into a slice of `N` values.
@@ -28,17 +45,30 @@ pub trait Row: Copy + Send + Sync + 'static {
 
 impl Row for f64 {
     const N: usize = 1;
+    type Cols<'a> = &'a [f64];
+    type ColsMut<'a> = &'a mut [Slot];
     #[inline(always)]
     fn nan() -> Self {
         f64::NAN
     }
     #[inline(always)]
-    fn load(cols: &[&[f64]], i: usize) -> Self {
-        cols[0][i]
+    fn cols<'a>(cols: &[&'a [f64]], n: usize) -> &'a [f64] {
+        cols.first().map_or(&[][..], |c| &c[..n])
     }
     #[inline(always)]
-    fn store(self, cols: &mut [&mut [f64]], i: usize) {
-        cols[0][i] = self;
+    fn cols_mut<'a>(cols: &'a mut [&mut [Slot]], n: usize) -> &'a mut [Slot] {
+        match cols.first_mut() {
+            Some(c) => &mut c[..n],
+            None => &mut [],
+        }
+    }
+    #[inline(always)]
+    fn read(cols: &[f64], i: usize) -> Self {
+        cols[i]
+    }
+    #[inline(always)]
+    fn write(self, cols: &mut &mut [Slot], i: usize) {
+        cols[i] = Slot::new(self);
     }
     #[inline(always)]
     fn from_slice(values: &[f64]) -> Self {
@@ -56,18 +86,32 @@ impl Row for f64 {
 
 impl<const K: usize> Row for [f64; K] {
     const N: usize = K;
+    type Cols<'a> = [&'a [f64]; K];
+    type ColsMut<'a> = [&'a mut [Slot]; K];
     #[inline(always)]
     fn nan() -> Self {
         [f64::NAN; K]
     }
     #[inline(always)]
-    fn load(cols: &[&[f64]], i: usize) -> Self {
+    fn cols<'a>(cols: &[&'a [f64]], n: usize) -> [&'a [f64]; K] {
+        std::array::from_fn(|k| cols.get(k).map_or(&[][..], |c| &c[..n]))
+    }
+    #[inline(always)]
+    fn cols_mut<'a>(cols: &'a mut [&mut [Slot]], n: usize) -> [&'a mut [Slot]; K] {
+        let mut it = cols.iter_mut();
+        std::array::from_fn(|_| match it.next() {
+            Some(c) => &mut c[..n],
+            None => &mut [],
+        })
+    }
+    #[inline(always)]
+    fn read(cols: [&[f64]; K], i: usize) -> Self {
         std::array::from_fn(|k| cols[k][i])
     }
     #[inline(always)]
-    fn store(self, cols: &mut [&mut [f64]], i: usize) {
+    fn write(self, cols: &mut [&mut [Slot]; K], i: usize) {
         for (col, v) in cols.iter_mut().zip(self) {
-            col[i] = v;
+            col[i] = Slot::new(v);
         }
     }
     #[inline(always)]
@@ -105,14 +149,32 @@ pub trait Indicator: Clone + Send + Sync + 'static {
     /// Forgets every bar seen, keeping the parameters.
     fn reset(&mut self);
 
-    /// Feeds rows `start..` of `inputs`, writing each row's output.
+    /// Feeds rows `start..` of `inputs` to a fresh indicator, writing every one
+    /// of those rows of `outputs` (NaN during warm-up). Columns have one length.
     #[inline(always)]
-    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]], start: usize) {
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
         let n = inputs.first().map_or(0, |c| c.len());
-        for i in start..n {
-            let y = self.update(Self::Input::load(inputs, i));
-            y.store(outputs, i);
+        self.run_rows(inputs, outputs, start, n);
+    }
+
+    /// Feeds rows `from..to` through `update`, writing their outputs (the
+    /// building block of `run`; overrides use it for warm-up before a tight
+    /// steady-state loop). Returns `to`.
+    #[inline(always)]
+    fn run_rows(
+        &mut self,
+        inputs: &[&[f64]],
+        outputs: &mut [&mut [Slot]],
+        from: usize,
+        to: usize,
+    ) -> usize {
+        let ins = Self::Input::cols(inputs, to);
+        let mut outs = Self::Output::cols_mut(outputs, to);
+        for i in from..to {
+            let y = self.update(Self::Input::read(ins, i));
+            y.write(&mut outs, i);
         }
+        to
     }
 }
 
@@ -172,14 +234,33 @@ pub fn compute<I: Indicator>(
     inputs: &[&[f64]],
     outputs: &mut [&mut [f64]],
 ) -> Result<(), IndicatorError> {
+    let mut slots: Vec<&mut [Slot]> = outputs.iter_mut().map(|o| as_slots(o)).collect();
+    compute_into(ind, inputs, &mut slots)
+}
+
+/// Views initialised floats as output cells. Sound because the kernels only
+/// ever store initialised values into cells.
+fn as_slots(values: &mut [f64]) -> &mut [Slot] {
+    // SAFETY: `MaybeUninit<f64>` has the layout of `f64`, and every write the
+    // kernels make through the view stores an initialised `f64`.
+    unsafe { &mut *(values as *mut [f64] as *mut [Slot]) }
+}
+
+/// As [`compute`], into possibly uninitialised memory: on success every cell of
+/// every output has been written.
+pub fn compute_into<I: Indicator>(
+    ind: &mut I,
+    inputs: &[&[f64]],
+    outputs: &mut [&mut [Slot]],
+) -> Result<(), IndicatorError> {
     check_shapes(I::Input::N, I::Output::N, inputs, outputs)?;
-    for out in outputs.iter_mut() {
-        out.fill(f64::NAN);
-    }
     ind.reset();
-    let Some(start) = first_complete_row(inputs) else {
-        return Ok(());
-    };
+    let n = inputs.first().map_or(0, |c| c.len());
+    let start = first_complete_row(inputs).unwrap_or(n);
+    // Rows before the first complete bar are NaN; `run` writes all the others.
+    for out in outputs.iter_mut() {
+        out[..start].fill(NAN_SLOT);
+    }
     run_dispatch(ind, inputs, outputs, start);
     Ok(())
 }
@@ -189,7 +270,7 @@ pub fn check_shapes(
     n_in: usize,
     n_out: usize,
     inputs: &[&[f64]],
-    outputs: &[&mut [f64]],
+    outputs: &[&mut [Slot]],
 ) -> Result<(), IndicatorError> {
     if inputs.len() != n_in {
         return Err(IndicatorError::InputCount {
@@ -231,7 +312,7 @@ pub fn check_shapes(
 fn run_dispatch<I: Indicator>(
     ind: &mut I,
     inputs: &[&[f64]],
-    outputs: &mut [&mut [f64]],
+    outputs: &mut [&mut [Slot]],
     start: usize,
 ) {
     #[cfg(target_arch = "x86_64")]
@@ -251,7 +332,7 @@ fn run_dispatch<I: Indicator>(
 unsafe fn run_fma<I: Indicator>(
     ind: &mut I,
     inputs: &[&[f64]],
-    outputs: &mut [&mut [f64]],
+    outputs: &mut [&mut [Slot]],
     start: usize,
 ) {
     ind.run(inputs, outputs, start);
@@ -272,7 +353,8 @@ pub(crate) mod testing {
         let mut stream = Stream::new(ind.clone());
         let mut row_out = vec![0.0; I::Output::N];
         for i in 0..n {
-            let y = stream.update(I::Input::load(inputs, i));
+            let row: Vec<f64> = inputs.iter().map(|c| c[i]).collect();
+            let y = stream.update(I::Input::from_slice(&row));
             y.to_slice(&mut row_out);
             for (k, (col, &b)) in out_store.iter().zip(&row_out).enumerate() {
                 let a = col[i];

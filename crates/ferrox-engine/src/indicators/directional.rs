@@ -337,6 +337,7 @@ impl Indicator for Adxr {
         self.adx.lookback() + self.history.cap() - 1
     }
 
+    #[inline(always)]
     fn update(&mut self, bar: [f64; 3]) -> f64 {
         self.seen += 1;
         let adx = self.adx.update(bar);

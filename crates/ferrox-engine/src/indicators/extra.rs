@@ -1,11 +1,11 @@
 //! Indicators beyond TA-Lib: session VWAP, Keltner and Donchian channels,
 //! rolling z-score, rolling quantile and exponentially weighted variance.
 
-use super::core::Indicator;
+use super::core::{Indicator, Slot, NAN_SLOT};
 use super::ma::Ema;
 use super::ring::Ring;
 use super::volatility::{Atr, ShiftedVariance};
-use super::window::HighLow;
+use super::window::{scan_blocks, HighLow};
 
 /// Volume-weighted average price of the typical price `(h+l+c)/3`, anchored to
 /// a session: the sums restart whenever the `session` key changes (a UTC day
@@ -136,6 +136,25 @@ impl Indicator for Donchian {
     fn reset(&mut self) {
         self.scan.clear();
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (high, low) = (&inputs[0][start..], &inputs[1][start..]);
+        let p = self.scan.period();
+        let warm = (p - 1).min(high.len());
+        let [up, mid, down] = outputs else {
+            return;
+        };
+        let (up, mid, down) = (&mut up[start..], &mut mid[start..], &mut down[start..]);
+        for col in [&mut *up, &mut *mid, &mut *down] {
+            col[..warm].fill(NAN_SLOT);
+        }
+        scan_blocks::<true, true>(high, low, p, |i, h, l| {
+            up[i] = Slot::new(h);
+            mid[i] = Slot::new((h + l) / 2.0);
+            down[i] = Slot::new(l);
+        });
+    }
 }
 
 /// Rolling z-score: `(x - mean) / stddev` over the last `period` bars
@@ -165,6 +184,7 @@ impl Indicator for ZScore {
         self.var.period() - 1
     }
 
+    #[inline(always)]
     fn update(&mut self, x: f64) -> f64 {
         self.window.push(x);
         let Some(variance) = self.var.push(x) else {
@@ -240,6 +260,7 @@ impl Indicator for RollingQuantile {
         self.window.cap() - 1
     }
 
+    #[inline(always)]
     fn update(&mut self, x: f64) -> f64 {
         if self.window.len() == self.window.cap() {
             let old = self.window.get(0);

@@ -4,7 +4,7 @@
 //! A period of 1 means "no smoothing" for every type: the output is the input
 //! (TA-Lib 0.7+ convention).
 
-use super::core::Indicator;
+use super::core::{Indicator, Slot, NAN_SLOT};
 use super::fma;
 use super::ring::Ring;
 
@@ -120,20 +120,23 @@ impl Indicator for Sma {
     }
 
     #[inline(always)]
-    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]], start: usize) {
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
         let x = &inputs[0][start..];
         let out = &mut outputs[0][start..];
         let p = self.period;
         if p == 1 {
-            out.copy_from_slice(x);
-            return;
-        }
-        if x.len() < p {
-            for &v in x {
-                self.update(v);
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = Slot::new(v);
             }
             return;
         }
+        if x.len() < p {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = Slot::new(self.update(v));
+            }
+            return;
+        }
+        out[..p - 1].fill(NAN_SLOT);
         // Same running total as `update`: add the new bar, keep the sum, drop
         // the bar leaving the window, divide the kept sum.
         let mut total = 0.0;
@@ -145,7 +148,7 @@ impl Indicator for Sma {
             total += v;
             let sum = total;
             total -= old;
-            *o = sum / div;
+            *o = Slot::new(sum / div);
         }
         // Leave the state as `update` would have, so streaming can continue.
         self.total = total;
@@ -178,6 +181,18 @@ impl Ema {
             seen: 0,
             value: 0.0,
         }
+    }
+}
+
+impl Ema {
+    /// The smoothing factor `2/(period+1)`.
+    pub fn k(&self) -> f64 {
+        self.k
+    }
+
+    /// The current average (meaningful once seeded).
+    pub fn value(&self) -> f64 {
+        self.value
     }
 }
 
@@ -214,13 +229,13 @@ impl Indicator for Ema {
     }
 
     #[inline(always)]
-    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]], start: usize) {
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
         let x = &inputs[0][start..];
         let out = &mut outputs[0][start..];
         let p = self.period;
         if p == 1 || x.len() < p {
             for (o, &v) in out.iter_mut().zip(x) {
-                *o = self.update(v);
+                *o = Slot::new(self.update(v));
             }
             return;
         }
@@ -230,10 +245,11 @@ impl Indicator for Ema {
         }
         let k = self.k;
         let mut prev = sum / p as f64;
-        out[p - 1] = prev;
+        out[..p - 1].fill(NAN_SLOT);
+        out[p - 1] = Slot::new(prev);
         for (o, &v) in out[p..].iter_mut().zip(&x[p..]) {
             prev = fma(v - prev, k, prev);
-            *o = prev;
+            *o = Slot::new(prev);
         }
         self.seen = p;
         self.value = prev;
@@ -380,6 +396,24 @@ impl Indicator for Dema {
         self.e2.reset();
         self.seen = 0;
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let from = self.run_rows(inputs, outputs, start, (start + self.lookback() + 1).min(n));
+        if self.period == 1 || from >= n {
+            self.run_rows(inputs, outputs, from, n);
+            return;
+        }
+        let (x, out) = (&inputs[0][from..n], &mut outputs[0][from..n]);
+        let k = self.e1.k;
+        let (mut a, mut b) = (self.e1.value, self.e2.value);
+        for (o, &v) in out.iter_mut().zip(x) {
+            a = fma(v - a, k, a);
+            b = fma(a - b, k, b);
+            *o = Slot::new((2.0 * a) - b);
+        }
+    }
 }
 
 /// Triple exponential moving average: `3*EMA - 3*EMA2 + EMA3`.
@@ -442,6 +476,25 @@ impl Indicator for Tema {
         self.e3.reset();
         self.seen = 0;
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let from = self.run_rows(inputs, outputs, start, (start + self.lookback() + 1).min(n));
+        if self.period == 1 || from >= n {
+            self.run_rows(inputs, outputs, from, n);
+            return;
+        }
+        let (x, out) = (&inputs[0][from..n], &mut outputs[0][from..n]);
+        let k = self.e1.k;
+        let (mut a, mut b, mut c) = (self.e1.value, self.e2.value, self.e3.value);
+        for (o, &v) in out.iter_mut().zip(x) {
+            a = fma(v - a, k, a);
+            b = fma(a - b, k, b);
+            c = fma(b - c, k, c);
+            *o = Slot::new(c + ((3.0 * a) - (3.0 * b)));
+        }
+    }
 }
 
 // ---------------------------------------------------------------- TRIMA
@@ -494,6 +547,7 @@ impl Indicator for Trima {
         self.period - 1
     }
 
+    #[inline(always)]
     fn update(&mut self, x: f64) -> f64 {
         let p = self.period;
         if p == 1 {
@@ -659,6 +713,45 @@ impl Indicator for Kama {
         self.value = 0.0;
         self.trailing = 0.0;
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let p = self.period;
+        let from = self.run_rows(inputs, outputs, start, (start + p + 1).min(n));
+        if p == 1 || from >= n {
+            self.run_rows(inputs, outputs, from, n);
+            return;
+        }
+        let x = &inputs[0][..n];
+        let out = &mut outputs[0][..n];
+        let const_diff = 2.0 / (2.0 + 1.0) - KAMA_CONST_MAX;
+        let (mut sum, mut nulls, mut value, mut trailing) =
+            (self.sum_roc1, self.null_run, self.value, self.trailing);
+        for i in from..n {
+            let v = x[i];
+            let oldest = x[i - p];
+            let period_roc = v - oldest;
+            let change = v - x[i - 1];
+            sum -= (trailing - oldest).abs();
+            sum += change.abs();
+            nulls = if change == 0.0 { nulls + 1 } else { 0 };
+            if nulls >= p {
+                nulls = p;
+                sum = 0.0;
+            }
+            trailing = oldest;
+            let er = if sum <= period_roc.abs() {
+                1.0
+            } else {
+                (period_roc / sum).abs()
+            };
+            let mut sc = fma(er, const_diff, KAMA_CONST_MAX);
+            sc *= sc;
+            value = fma(v - value, sc, value);
+            out[i] = Slot::new(value);
+        }
+    }
 }
 
 // ---------------------------------------------------------------- T3
@@ -752,6 +845,29 @@ impl Indicator for T3 {
             seen: 0,
             value: 0.0,
         }; 6];
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let from = self.run_rows(inputs, outputs, start, (start + self.lookback() + 1).min(n));
+        if self.period == 1 || from >= n {
+            self.run_rows(inputs, outputs, from, n);
+            return;
+        }
+        let (x, out) = (&inputs[0][from..n], &mut outputs[0][from..n]);
+        let (k, km) = (self.k, self.one_minus_k);
+        let [c1, c2, c3, c4] = self.c;
+        let mut e = self.stages.map(|s| s.value);
+        for (o, &v) in out.iter_mut().zip(x) {
+            e[0] = fma(km, e[0], k * v);
+            e[1] = fma(km, e[1], k * e[0]);
+            e[2] = fma(km, e[2], k * e[1]);
+            e[3] = fma(km, e[3], k * e[2]);
+            e[4] = fma(km, e[4], k * e[3]);
+            e[5] = fma(km, e[5], k * e[4]);
+            *o = Slot::new(fma(c4, e[2], fma(c3, e[3], fma(c1, e[5], c2 * e[4]))));
+        }
     }
 }
 
@@ -888,6 +1004,7 @@ impl Indicator for Mama {
         MAMA_LOOKBACK
     }
 
+    #[inline(always)]
     fn update(&mut self, x: f64) -> [f64; 2] {
         let rad2deg = 180.0 / (4.0 * 1.0_f64.atan());
         self.price.push(x);
@@ -1077,6 +1194,35 @@ impl Indicator for Ma {
             Self::Kama(m) => m.update(x),
             Self::Mama(m) => m.update(x)[0],
             Self::T3(m) => m.update(x),
+        }
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        match self {
+            Self::Identity => {
+                let (x, out) = (&inputs[0][start..], &mut outputs[0][start..]);
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = Slot::new(v);
+                }
+            }
+            Self::Sma(m) => m.run(inputs, outputs, start),
+            Self::Ema(m) => m.run(inputs, outputs, start),
+            Self::Wma(m) => m.run(inputs, outputs, start),
+            Self::Dema(m) => m.run(inputs, outputs, start),
+            Self::Tema(m) => m.run(inputs, outputs, start),
+            Self::Trima(m) => m.run(inputs, outputs, start),
+            Self::Kama(m) => m.run(inputs, outputs, start),
+            Self::Mama(m) => {
+                // MAMA's first output only.
+                let n = inputs[0].len();
+                let x = &inputs[0][..n];
+                let out = &mut outputs[0][..n];
+                for i in start..n {
+                    out[i] = Slot::new(m.update(x[i])[0]);
+                }
+            }
+            Self::T3(m) => m.run(inputs, outputs, start),
         }
     }
 

@@ -1,8 +1,8 @@
 //! Price oscillators: MACD, MACDEXT, APO, PPO.
 
-use super::core::Indicator;
-use super::is_zero;
+use super::core::{Indicator, Slot};
 use super::ma::{Ema, Ma, MaType};
+use super::{fma, is_zero};
 
 /// A moving average that starts reading its input `delay` bars late, as TA-Lib
 /// does when it computes an average from a later start index (MACD's fast
@@ -100,6 +100,42 @@ impl Indicator for Macd {
         self.signal.reset();
         self.seen = 0;
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let from = self.run_rows(inputs, outputs, start, (start + self.lookback() + 1).min(n));
+        if from >= n {
+            return;
+        }
+        // Steady state, all three EMAs seeded: `update`'s arithmetic in lockstep.
+        let x = &inputs[0][from..n];
+        let [macd_out, signal_out, hist_out] = outputs else {
+            return;
+        };
+        let (kf, ks, kg) = (self.fast.inner.k(), self.slow.k(), self.signal.k());
+        let (mut fast, mut slow) = (self.fast.inner.value(), self.slow.value());
+        let mut signal = self.signal.value();
+        let identity_signal = self.signal_lookback == 0;
+        let rows = macd_out[from..n]
+            .iter_mut()
+            .zip(&mut signal_out[from..n])
+            .zip(&mut hist_out[from..n])
+            .zip(x);
+        for (((m_out, s_out), h_out), &v) in rows {
+            fast = fma(v - fast, kf, fast);
+            slow = fma(v - slow, ks, slow);
+            let macd = fast - slow;
+            signal = if identity_signal {
+                macd
+            } else {
+                fma(macd - signal, kg, signal)
+            };
+            *m_out = Slot::new(macd);
+            *s_out = Slot::new(signal);
+            *h_out = Slot::new(macd - signal);
+        }
+    }
 }
 
 /// MACD with a moving-average type per line (TA-Lib MACDEXT).
@@ -175,6 +211,7 @@ impl Indicator for MacdExt {
         }
     }
 
+    #[inline(always)]
     fn update(&mut self, x: f64) -> [f64; 3] {
         let g = match self {
             Self::Ema(m) => return m.update(x),

@@ -31,7 +31,7 @@ pub mod volatility;
 pub mod volume;
 pub mod window;
 
-pub use self::core::{compute, Indicator, Row, Stream};
+pub use self::core::{compute, compute_into, Indicator, Row, Slot, Stream, NAN_SLOT};
 pub use self::error::IndicatorError;
 pub use self::ma::MaType;
 pub use self::registry::{build, spec, AnyIndicator, IndicatorSpec, ParamKind, ParamSpec, SPECS};

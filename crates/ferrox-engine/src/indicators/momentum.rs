@@ -1,6 +1,7 @@
 //! Momentum: RSI, CMO, MOM, ROC, ROCP, ROCR, TRIX, BOP.
 
-use super::core::Indicator;
+use super::core::{Indicator, Slot, NAN_SLOT};
+use super::fma;
 use super::ma::Ema;
 use super::ring::Ring;
 
@@ -142,6 +143,44 @@ impl Indicator for Rsi {
     fn reset(&mut self) {
         self.avg.reset();
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let p = self.avg.period;
+        let from = self.run_rows(inputs, outputs, start, (start + p + 1).min(n));
+        if p == 1 || from >= n {
+            self.run_rows(inputs, outputs, from, n);
+            return;
+        }
+        // Steady state: `update`'s arithmetic without its warm-up branches.
+        let (x, out) = (&inputs[0][from..n], &mut outputs[0][from..n]);
+        let WilderGainLoss {
+            mut gain,
+            mut loss,
+            mut prev_value,
+            ..
+        } = self.avg;
+        let inv = 1.0 / p as f64;
+        let keep = (p - 1) as f64;
+        for (o, &v) in out.iter_mut().zip(x) {
+            let change = v - prev_value;
+            prev_value = v;
+            loss *= keep;
+            gain *= keep;
+            let up = if change > 0.0 { change } else { 0.0 };
+            gain += up;
+            loss += up - change;
+            loss *= inv;
+            gain *= inv;
+            let total = gain + loss;
+            *o = Slot::new(if total > 0.0 {
+                100.0 * (gain / total)
+            } else {
+                0.0
+            });
+        }
+    }
 }
 
 /// Chande Momentum Oscillator, `100 * (gain - loss) / (gain + loss)` with
@@ -260,16 +299,28 @@ impl Indicator for Change {
         self.seen = 0;
     }
 
-    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]], start: usize) {
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
         let x = &inputs[0][start..];
         let out = &mut outputs[0][start..];
         let p = self.period;
+        out[..p.min(x.len())].fill(NAN_SLOT);
         if x.len() <= p {
             return;
         }
-        let kind = self.kind;
-        for ((o, &v), &prev) in out[p..].iter_mut().zip(&x[p..]).zip(x) {
-            *o = Self::apply(kind, v, prev);
+        let pairs = out[p..].iter_mut().zip(&x[p..]).zip(x);
+        // One loop per kind, so each is a straight (vectorisable) loop.
+        match self.kind {
+            ChangeKind::Difference => pairs.for_each(|((o, &v), &prev)| *o = Slot::new(v - prev)),
+            ChangeKind::Percent => pairs.for_each(|((o, &v), &prev)| {
+                *o = Slot::new(Self::apply(ChangeKind::Percent, v, prev));
+            }),
+            ChangeKind::Fraction => pairs.for_each(|((o, &v), &prev)| {
+                *o = Slot::new(Self::apply(ChangeKind::Fraction, v, prev));
+            }),
+            ChangeKind::Ratio => pairs.for_each(|((o, &v), &prev)| {
+                *o = Slot::new(Self::apply(ChangeKind::Ratio, v, prev));
+            }),
         }
     }
 }
@@ -339,6 +390,30 @@ impl Indicator for Trix {
         self.e3.reset();
         self.seen = 0;
         self.prev = 0.0;
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let from = self.run_rows(inputs, outputs, start, (start + self.lookback() + 1).min(n));
+        if self.period == 1 || from >= n {
+            self.run_rows(inputs, outputs, from, n);
+            return;
+        }
+        let (x, out) = (&inputs[0][from..n], &mut outputs[0][from..n]);
+        let k = self.e1.k();
+        let (mut a, mut b, mut c) = (self.e1.value(), self.e2.value(), self.e3.value());
+        for (o, &v) in out.iter_mut().zip(x) {
+            a = fma(v - a, k, a);
+            b = fma(a - b, k, b);
+            let prev = c;
+            c = fma(b - c, k, c);
+            *o = Slot::new(if prev != 0.0 {
+                ((c / prev) - 1.0) * 100.0
+            } else {
+                0.0
+            });
+        }
     }
 }
 

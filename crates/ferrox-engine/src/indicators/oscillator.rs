@@ -1,11 +1,11 @@
 //! Range oscillators: STOCH, STOCHF, STOCHRSI, WILLR, CCI, AROON, AROONOSC,
 //! ULTOSC, MFI.
 
-use super::core::Indicator;
+use super::core::{Indicator, Slot, NAN_SLOT};
 use super::ma::{Ma, MaType};
 use super::momentum::Rsi;
 use super::ring::Ring;
-use super::window::HighLow;
+use super::window::{scan_blocks, HighLow};
 use super::{is_zero, is_zero_scaled};
 
 /// TA-Lib's cached-index rolling low/high (used by STOCH and AROON): the
@@ -184,6 +184,7 @@ impl Indicator for Stoch {
         self.lb_k + self.lb_slow_k + self.slow_d.lookback()
     }
 
+    #[inline(always)]
     fn update(&mut self, [high, low, close]: [f64; 3]) -> [f64; 2] {
         self.seen += 1;
         let Some(k) = self.k.push(high, low, close) else {
@@ -235,6 +236,7 @@ impl Indicator for StochF {
         self.k.lookback() + self.fast_d.lookback()
     }
 
+    #[inline(always)]
     fn update(&mut self, [high, low, close]: [f64; 3]) -> [f64; 2] {
         self.seen += 1;
         let Some(k) = self.k.push(high, low, close) else {
@@ -286,6 +288,7 @@ impl Indicator for StochRsi {
         self.rsi.lookback() + self.stoch.lookback()
     }
 
+    #[inline(always)]
     fn update(&mut self, x: f64) -> [f64; 2] {
         self.seen += 1;
         let r = self.rsi.update(x);
@@ -327,20 +330,38 @@ impl Indicator for WillR {
 
     #[inline(always)]
     fn update(&mut self, [high, low, close]: [f64; 3]) -> f64 {
-        let Some((highest, lowest)) = self.scan.push(high, low) else {
-            return f64::NAN;
-        };
-        let range = highest - lowest;
-        if range == 0.0 {
-            return 0.0;
+        match self.scan.push(high, low) {
+            Some((highest, lowest)) => willr(highest, lowest, close),
+            None => f64::NAN,
         }
-        // A close outside the window's range is clamped into [-100, 0].
-        (((highest - close) / range) * (-100.0)).clamp(-100.0, 0.0)
     }
 
     fn reset(&mut self) {
         self.scan.clear();
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (high, low) = (&inputs[0][start..], &inputs[1][start..]);
+        let close = &inputs[2][start..];
+        let out = &mut outputs[0][start..];
+        let p = self.scan.period();
+        out[..(p - 1).min(high.len())].fill(NAN_SLOT);
+        scan_blocks::<true, true>(high, low, p, |i, h, l| {
+            out[i] = Slot::new(willr(h, l, close[i]))
+        });
+    }
+}
+
+/// %R of `close` in the range `[lowest, highest]`; 0 on an empty range.
+#[inline(always)]
+fn willr(highest: f64, lowest: f64, close: f64) -> f64 {
+    let range = highest - lowest;
+    if range == 0.0 {
+        return 0.0;
+    }
+    // A close outside the window's range is clamped into [-100, 0].
+    (((highest - close) / range) * (-100.0)).clamp(-100.0, 0.0)
 }
 
 /// Commodity Channel Index over `period` bars of typical price (TA-Lib CCI).
@@ -374,6 +395,7 @@ impl Indicator for Cci {
         self.period - 1
     }
 
+    #[inline(always)]
     fn update(&mut self, [high, low, close]: [f64; 3]) -> f64 {
         let p = self.period;
         let typical = (high + low + close) / 3.0;
@@ -442,6 +464,7 @@ impl Indicator for Aroon {
         self.period
     }
 
+    #[inline(always)]
     fn update(&mut self, [high, low]: [f64; 2]) -> [f64; 2] {
         let Some((today, hi, lo)) = self.step(high, low) else {
             return [f64::NAN; 2];
@@ -481,6 +504,7 @@ impl Indicator for AroonOsc {
         self.inner.period
     }
 
+    #[inline(always)]
     fn update(&mut self, [high, low]: [f64; 2]) -> f64 {
         let Some((_, hi, lo)) = self.inner.step(high, low) else {
             return f64::NAN;
@@ -536,6 +560,7 @@ impl Indicator for UltOsc {
         self.periods[2]
     }
 
+    #[inline(always)]
     fn update(&mut self, [high, low, close]: [f64; 3]) -> f64 {
         let today = self.seen;
         self.seen += 1;
@@ -653,6 +678,7 @@ impl Indicator for Mfi {
         self.period
     }
 
+    #[inline(always)]
     fn update(&mut self, [high, low, close, volume]: [f64; 4]) -> f64 {
         let p = self.period;
         let today = self.seen;

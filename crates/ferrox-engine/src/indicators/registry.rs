@@ -5,7 +5,7 @@
 //! `ferrox.ta` function signatures, stream classes and polars expressions are
 //! generated from it.
 
-use super::core::{compute, Indicator, Row};
+use super::core::{compute, compute_into, Indicator, Row, Slot};
 use super::directional::{Adx, Adxr, Di, Direction, Dx};
 use super::error::IndicatorError;
 use super::extra::{Donchian, EwmVar, Keltner, RollingQuantile, Vwap, ZScore};
@@ -152,6 +152,16 @@ macro_rules! any_indicator {
                 outputs: &mut [&mut [f64]],
             ) -> Result<(), IndicatorError> {
                 match self { $(Self::$variant(i) => compute(i, inputs, outputs),)* }
+            }
+
+            /// The batch form into possibly uninitialised outputs (see
+            /// [`compute_into`]): every cell is written on success.
+            pub fn compute_into(
+                &mut self,
+                inputs: &[&[f64]],
+                outputs: &mut [&mut [Slot]],
+            ) -> Result<(), IndicatorError> {
+                match self { $(Self::$variant(i) => compute_into(i, inputs, outputs),)* }
             }
 
             /// One raw step: `input` holds one bar, `out` receives its outputs.

@@ -1,7 +1,7 @@
 //! Statistics over a window: LINEARREG (and its slope, intercept, angle), TSF,
 //! CORREL, BETA.
 
-use super::core::Indicator;
+use super::core::{Indicator, Slot, NAN_SLOT};
 use super::fma;
 use super::ring::Ring;
 
@@ -61,19 +61,15 @@ impl LinearReg {
         }
     }
 
-    /// Rebuilds the sums from the window, oldest first, weights counting down.
+    /// Rebuilds the sums from the window held.
     fn rebuild(&mut self) {
-        self.sum_y = 0.0;
-        self.sum_xy = 0.0;
-        self.sum_abs = 0.0;
-        let mut weight = (self.period - 1) as f64;
-        for k in 0..self.window.len() {
-            let v = self.window.get(k);
-            self.sum_y += v;
-            self.sum_xy += weight * v;
-            self.sum_abs += v.abs();
-            weight -= 1.0;
-        }
+        (self.sum_y, self.sum_xy, self.sum_abs) = window_sums(self.window.as_slice(), self.period);
+    }
+
+    /// Rebuilds the sums from `window`.
+    #[inline(always)]
+    fn rebuild_from(&mut self, window: &[f64]) {
+        (self.sum_y, self.sum_xy, self.sum_abs) = window_sums(window, self.period);
     }
 
     #[inline(always)]
@@ -89,6 +85,21 @@ impl LinearReg {
             LineOutput::Forecast => fma(m, p, intercept()),
         }
     }
+}
+
+/// `(sum y, sum x*y, sum |y|)` of a window, oldest first, weights counting
+/// down from `period - 1` (TA-Lib's priming and re-anchoring order).
+#[inline(always)]
+fn window_sums(window: &[f64], period: usize) -> (f64, f64, f64) {
+    let (mut sum_y, mut sum_xy, mut sum_abs) = (0.0, 0.0, 0.0);
+    let mut weight = (period - 1) as f64;
+    for &v in window {
+        sum_y += v;
+        sum_xy += weight * v;
+        sum_abs += v.abs();
+        weight -= 1.0;
+    }
+    (sum_y, sum_xy, sum_abs)
 }
 
 impl Indicator for LinearReg {
@@ -133,6 +144,37 @@ impl Indicator for LinearReg {
         self.sum_abs = 0.0;
         self.trailing = 0.0;
         self.until_reseed = 32 * self.period as i64;
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (x, out) = (&inputs[0][start..], &mut outputs[0][start..]);
+        let p = self.period;
+        let n = x.len();
+        out[..(p - 1).min(n)].fill(NAN_SLOT);
+        if n < p {
+            return;
+        }
+        // `update`'s arithmetic, reading the window from the input slice.
+        self.rebuild_from(&x[..p]);
+        self.until_reseed = 32 * p as i64;
+        self.trailing = x[0];
+        out[p - 1] = Slot::new(self.result());
+        let pf = p as f64;
+        for i in p..n {
+            let v = x[i];
+            let weighted = pf * self.trailing;
+            self.sum_xy = self.sum_xy + self.sum_y - weighted;
+            self.sum_y = self.sum_y - self.trailing + v;
+            self.sum_abs = self.sum_abs - self.trailing.abs() + v.abs();
+            self.until_reseed -= 1;
+            if self.until_reseed <= 0 || weighted.abs() > 100.0 * self.sum_abs {
+                self.until_reseed = 32 * p as i64;
+                self.rebuild_from(&x[i + 1 - p..=i]);
+            }
+            self.trailing = x[i + 1 - p];
+            out[i] = Slot::new(self.result());
+        }
     }
 }
 
@@ -210,6 +252,7 @@ impl Indicator for Correl {
         self.period - 1
     }
 
+    #[inline(always)]
     fn update(&mut self, [x, y]: [f64; 2]) -> f64 {
         self.xs.push(x);
         self.ys.push(y);
@@ -409,6 +452,7 @@ impl Indicator for Beta {
         self.period
     }
 
+    #[inline(always)]
     fn update(&mut self, [px, py]: [f64; 2]) -> f64 {
         self.xs.push(px);
         self.ys.push(py);

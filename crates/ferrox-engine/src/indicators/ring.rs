@@ -1,26 +1,33 @@
-//! A fixed-capacity ring of the last `n` values, allocated once.
+//! A fixed-capacity window of the last `n` values, allocated once.
+//!
+//! Every value is written twice, `cap` slots apart, so the window is always one
+//! contiguous slice (oldest first): lookups are plain indexing and rescans of
+//! the window are straight loops over a slice.
 
-/// The last `cap` values pushed, oldest first by [`Ring::get`] index.
+/// The last `cap` values pushed, oldest first.
 #[derive(Debug, Clone)]
 pub(crate) struct Ring {
     buf: Vec<f64>,
-    /// Slot the next push writes.
+    cap: usize,
+    /// Slot of the latest value (in `0..cap`).
     head: usize,
     len: usize,
 }
 
 impl Ring {
     pub(crate) fn new(cap: usize) -> Self {
+        let cap = cap.max(1);
         Self {
-            buf: vec![0.0; cap.max(1)],
-            head: 0,
+            buf: vec![0.0; 2 * cap],
+            cap,
+            head: cap - 1,
             len: 0,
         }
     }
 
     #[inline(always)]
     pub(crate) fn cap(&self) -> usize {
-        self.buf.len()
+        self.cap
     }
 
     #[inline(always)]
@@ -29,29 +36,35 @@ impl Ring {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.head = 0;
+        self.head = self.cap - 1;
         self.len = 0;
     }
 
     /// Appends `v`, dropping the oldest value when full.
     #[inline(always)]
     pub(crate) fn push(&mut self, v: f64) {
-        self.buf[self.head] = v;
         self.head += 1;
-        if self.head == self.buf.len() {
+        if self.head == self.cap {
             self.head = 0;
         }
-        if self.len < self.buf.len() {
+        self.buf[self.head] = v;
+        self.buf[self.head + self.cap] = v;
+        if self.len < self.cap {
             self.len += 1;
         }
+    }
+
+    /// The values held, oldest first.
+    #[inline(always)]
+    pub(crate) fn as_slice(&self) -> &[f64] {
+        let end = self.head + self.cap + 1;
+        &self.buf[end - self.len..end]
     }
 
     /// The value pushed `age` pushes ago (0 = the latest).
     #[inline(always)]
     pub(crate) fn back(&self, age: usize) -> f64 {
-        let cap = self.buf.len();
-        let idx = (self.head + cap - 1 - age) % cap;
-        self.buf[idx]
+        self.buf[self.head + self.cap - age]
     }
 
     /// The `k`-th oldest value held (0 = the oldest).
@@ -62,6 +75,26 @@ impl Ring {
 
     /// Values held, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = f64> + '_ {
-        (0..self.len).map(move |k| self.get(k))
+        self.as_slice().iter().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ring;
+
+    #[test]
+    fn the_window_is_the_last_values_oldest_first() {
+        let mut r = Ring::new(3);
+        assert!(r.as_slice().is_empty());
+        r.push(1.0);
+        r.push(2.0);
+        assert_eq!(r.as_slice(), &[1.0, 2.0]);
+        for v in 3..=7 {
+            r.push(f64::from(v));
+        }
+        r.push(8.0);
+        assert_eq!(r.as_slice(), &[6.0, 7.0, 8.0]);
+        assert_eq!((r.get(0), r.back(0), r.back(2)), (6.0, 8.0, 6.0));
     }
 }

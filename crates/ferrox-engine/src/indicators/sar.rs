@@ -56,6 +56,7 @@ impl Indicator for Sar {
         1
     }
 
+    #[inline(always)]
     fn update(&mut self, [high, low]: [f64; 2]) -> f64 {
         let today = self.seen;
         self.seen += 1;

@@ -1,6 +1,6 @@
 //! Volatility: TRANGE, ATR, NATR, VAR, STDDEV, BBANDS.
 
-use super::core::Indicator;
+use super::core::{Indicator, Slot, NAN_SLOT};
 use super::fma;
 use super::ma::{Ma, MaType, Sma};
 use super::ring::Ring;
@@ -120,6 +120,32 @@ impl Indicator for Atr {
         self.prev_close = 0.0;
         self.value = 0.0;
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let p = self.period;
+        let from = self.run_rows(inputs, outputs, start, (start + p + 1).min(n));
+        if from >= n {
+            return;
+        }
+        let (high, low, close) = (&inputs[0][..n], &inputs[1][..n], &inputs[2][..n]);
+        let out = &mut outputs[0][..n];
+        let (alpha, beta) = (self.alpha, self.beta);
+        let mut value = self.value;
+        let normalized = self.normalized && p > 1;
+        for i in from..n {
+            let tr = true_range_ta(high[i], low[i], close[i - 1]);
+            value = fma(beta, value, alpha * tr);
+            out[i] = Slot::new(if !normalized {
+                value
+            } else if close[i] != 0.0 {
+                (value / close[i]) * 100.0
+            } else {
+                0.0
+            });
+        }
+    }
 }
 
 /// Rolling population variance by TA-Lib 0.8's cancellation-free scheme: sums
@@ -128,45 +154,32 @@ impl Indicator for Atr {
 /// squared deviation, or when a large outlier leaves the window.
 #[derive(Debug, Clone)]
 pub struct ShiftedVariance {
-    period: usize,
-    inv_period: f64,
     window: Ring,
     seen: usize,
+    sums: VarSums,
+}
+
+/// The shifted sums behind [`ShiftedVariance`].
+#[derive(Debug, Clone)]
+struct VarSums {
+    period: usize,
+    inv_period: f64,
     shift: f64,
     total1: f64,
     total2: f64,
     until_reseed: i64,
 }
 
-impl ShiftedVariance {
-    /// Over `period` (>= 1) bars.
-    pub fn new(period: usize) -> Self {
-        let period = period.max(1);
+impl VarSums {
+    fn new(period: usize) -> Self {
         Self {
             period,
             inv_period: 1.0 / period as f64,
-            window: Ring::new(period),
-            seen: 0,
             shift: 0.0,
             total1: 0.0,
             total2: 0.0,
             until_reseed: 32 * period as i64,
         }
-    }
-
-    /// Window length.
-    pub fn period(&self) -> usize {
-        self.period
-    }
-
-    /// Forgets every bar.
-    pub fn clear(&mut self) {
-        *self = Self::new(self.period);
-    }
-
-    /// The current shift (a value near the window mean).
-    pub fn shift(&self) -> f64 {
-        self.shift
     }
 
     #[inline(always)]
@@ -176,24 +189,15 @@ impl ShiftedVariance {
         self.total2 += t * t;
     }
 
-    /// Feeds one bar; the variance of the last `period` bars once full.
+    /// One full-window step: `window` holds the last `period` values, the
+    /// newest last (it has not been added yet).
     #[inline(always)]
-    pub fn push(&mut self, x: f64) -> Option<f64> {
-        self.window.push(x);
-        let today = self.seen;
-        self.seen += 1;
-        if today == 0 {
-            self.shift = x;
-        }
-        if self.seen < self.period {
-            self.add(x);
-            return None;
-        }
+    fn step(&mut self, window: &[f64]) -> f64 {
         let inv = self.inv_period;
-        self.add(x);
+        self.add(window[window.len() - 1]);
         let mut mean = self.total1 * inv;
         let mut variance = self.total2 * inv - mean * mean;
-        let mut t = self.window.get(0) - self.shift;
+        let mut t = window[0] - self.shift;
         self.total1 -= t;
         t *= t;
         self.total2 -= t;
@@ -204,26 +208,87 @@ impl ShiftedVariance {
         {
             self.until_reseed = 32 * self.period as i64;
             let mut sum = 0.0;
-            for v in self.window.iter() {
+            for &v in window {
                 sum += v;
             }
             self.shift = sum * inv;
             self.total1 = 0.0;
             self.total2 = 0.0;
-            for k in 0..self.window.len() {
-                self.add(self.window.get(k));
+            for &v in window {
+                self.add(v);
             }
             mean = self.total1 * inv;
             variance = self.total2 * inv - mean * mean;
             if variance < 0.000000000001 * (self.total2 * inv) {
                 variance = 0.0;
             }
-            let mut t = self.window.get(0) - self.shift;
+            let mut t = window[0] - self.shift;
             self.total1 -= t;
             t *= t;
             self.total2 -= t;
         }
-        Some(variance)
+        variance
+    }
+}
+
+impl ShiftedVariance {
+    /// Over `period` (>= 1) bars.
+    pub fn new(period: usize) -> Self {
+        let period = period.max(1);
+        Self {
+            window: Ring::new(period),
+            seen: 0,
+            sums: VarSums::new(period),
+        }
+    }
+
+    /// Window length.
+    pub fn period(&self) -> usize {
+        self.sums.period
+    }
+
+    /// Forgets every bar.
+    pub fn clear(&mut self) {
+        *self = Self::new(self.sums.period);
+    }
+
+    /// The current shift (a value near the window mean).
+    pub fn shift(&self) -> f64 {
+        self.sums.shift
+    }
+
+    /// Feeds one bar; the variance of the last `period` bars once full.
+    #[inline(always)]
+    pub fn push(&mut self, x: f64) -> Option<f64> {
+        self.window.push(x);
+        let today = self.seen;
+        self.seen += 1;
+        if today == 0 {
+            self.sums.shift = x;
+        }
+        if self.seen < self.sums.period {
+            self.sums.add(x);
+            return None;
+        }
+        Some(self.sums.step(self.window.as_slice()))
+    }
+
+    /// The batch form over a fresh state: `emit(i, variance)` for every
+    /// `i >= period-1` of `x`, the same arithmetic as [`ShiftedVariance::push`].
+    #[inline(always)]
+    pub fn scan(&mut self, x: &[f64], mut emit: impl FnMut(usize, f64)) {
+        let p = self.sums.period;
+        if x.len() < p {
+            return;
+        }
+        self.sums.shift = x[0];
+        for &v in &x[..p - 1] {
+            self.sums.add(v);
+        }
+        for end in p..=x.len() {
+            let variance = self.sums.step(&x[end - p..end]);
+            emit(end - 1, variance);
+        }
     }
 }
 
@@ -247,7 +312,7 @@ impl Indicator for Var {
     type Output = f64;
 
     fn lookback(&self) -> usize {
-        self.var.period - 1
+        self.var.period() - 1
     }
 
     #[inline(always)]
@@ -257,6 +322,13 @@ impl Indicator for Var {
 
     fn reset(&mut self) {
         self.var.clear();
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (x, out) = (&inputs[0][start..], &mut outputs[0][start..]);
+        out[..(self.var.period() - 1).min(x.len())].fill(NAN_SLOT);
+        self.var.scan(x, |i, v| out[i] = Slot::new(v));
     }
 }
 
@@ -282,7 +354,7 @@ impl Indicator for StdDev {
     type Output = f64;
 
     fn lookback(&self) -> usize {
-        self.var.period - 1
+        self.var.period() - 1
     }
 
     #[inline(always)]
@@ -296,6 +368,19 @@ impl Indicator for StdDev {
 
     fn reset(&mut self) {
         self.var.clear();
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (x, out) = (&inputs[0][start..], &mut outputs[0][start..]);
+        out[..(self.var.period() - 1).min(x.len())].fill(NAN_SLOT);
+        let nbdev = self.nbdev;
+        if nbdev != 1.0 {
+            self.var
+                .scan(x, |i, v| out[i] = Slot::new(v.sqrt() * nbdev));
+        } else {
+            self.var.scan(x, |i, v| out[i] = Slot::new(v.sqrt()));
+        }
     }
 }
 
@@ -384,6 +469,51 @@ impl Indicator for BBands {
         self.middle.reset();
         self.var.clear();
         self.seen = 0;
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let x = &inputs[0][start..];
+        let n = x.len();
+        let [upper, middle, lower] = outputs else {
+            return;
+        };
+        let (upper, middle, lower) = (
+            &mut upper[start..],
+            &mut middle[start..],
+            &mut lower[start..],
+        );
+        // The middle band into its output first; then each bar's bands from it
+        // and the variance, as `update` combines them.
+        self.middle.run(&[x], &mut [&mut *middle], 0);
+        let warm = self.lookback.min(n);
+        for col in [&mut *upper, &mut *middle, &mut *lower] {
+            col[..warm].fill(NAN_SLOT);
+        }
+        let delay = self.var_delay.min(n);
+        let (up, down, sma_path, lookback) = (self.up, self.down, self.sma_path, self.lookback);
+        self.var.scan(&x[delay..], |j, variance| {
+            let i = delay + j;
+            if i < lookback {
+                return;
+            }
+            // SAFETY: `Ma::run` above wrote every row of `middle`, and rows
+            // from `lookback` on were not overwritten since.
+            let m = unsafe { middle[i].assume_init() };
+            let deviation = if sma_path && variance == 0.0 {
+                0.0
+            } else {
+                variance.sqrt()
+            };
+            if up == down {
+                let width = deviation * up;
+                upper[i] = Slot::new(m + width);
+                lower[i] = Slot::new(m - width);
+            } else {
+                upper[i] = Slot::new(fma(deviation, up, m));
+                lower[i] = Slot::new(m - (deviation * down));
+            }
+        });
     }
 }
 

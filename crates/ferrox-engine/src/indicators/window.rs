@@ -9,7 +9,7 @@
 //! time: when a block completes its suffix extremes are computed from the
 //! window held, and the next block's prefix extreme is carried bar by bar.
 
-use super::core::Indicator;
+use super::core::{Indicator, Slot, NAN_SLOT};
 use super::ring::Ring;
 
 /// Which extreme a scan keeps.
@@ -98,51 +98,92 @@ impl Extreme {
     }
 }
 
-/// The block scan over a whole slice, as TA-Lib's batch loop runs it: writes
-/// `out[i]` for every `i >= period-1`.
-fn extreme_batch(side: Side, x: &[f64], p: usize, out: &mut [f64]) {
-    let n = x.len();
+/// The suffix extremes of one block, scanning backward (the later element
+/// keeps a tie), into `suffix`.
+#[inline(always)]
+fn suffix_scan<const HIGH: bool>(block: &[f64], suffix: &mut [f64]) {
+    let p = block.len();
+    let mut best = block[p - 1];
+    suffix[p - 1] = best;
+    for (s, &v) in suffix[..p - 1].iter_mut().zip(&block[..p - 1]).rev() {
+        if if HIGH { v > best } else { v < best } {
+            best = v;
+        }
+        *s = best;
+    }
+}
+
+/// The prefix extremes of `block` (earliest keeps a tie) into `prefix`.
+#[inline(always)]
+fn prefix_scan<const HIGH: bool>(block: &[f64], prefix: &mut [f64]) {
+    let mut best = block[0];
+    for (s, &v) in prefix.iter_mut().zip(block) {
+        if if HIGH { v > best } else { v < best } {
+            best = v;
+        }
+        *s = best;
+    }
+}
+
+/// The older (suffix) extreme unless the newer (prefix) one beats it.
+#[inline(always)]
+fn combine<const HIGH: bool>(suffix: f64, prefix: f64) -> f64 {
+    if if HIGH {
+        prefix > suffix
+    } else {
+        prefix < suffix
+    } {
+        prefix
+    } else {
+        suffix
+    }
+}
+
+/// TA-Lib's batch block scan over `high` and `low` windows of `p` bars: calls
+/// `emit(i, highest, lowest)` for every `i >= p-1` (a side not asked for, by
+/// `WANT_HIGH`/`WANT_LOW`, is reported as 0).
+#[inline(always)]
+pub(crate) fn scan_blocks<const WANT_HIGH: bool, const WANT_LOW: bool>(
+    high: &[f64],
+    low: &[f64],
+    p: usize,
+    mut emit: impl FnMut(usize, f64, f64),
+) {
+    let n = high.len().min(low.len());
     if p == 0 || n < p {
         return;
     }
-    let mut suffix = vec![0.0; p];
-    let mut prefix = vec![0.0; p];
+    let mut buf = vec![0.0; 4 * p];
+    let (suf_h, rest) = buf.split_at_mut(p);
+    let (suf_l, rest) = rest.split_at_mut(p);
+    let (pre_h, pre_l) = rest.split_at_mut(p);
     let mut block = 0;
-    let mut today = p - 1;
-    while today < n {
-        let blk = &x[block..block + p];
-        let mut best = blk[p - 1];
-        suffix[p - 1] = best;
-        for j in (0..p - 1).rev() {
-            let v = blk[j];
-            if side.beats(v, best) {
-                best = v;
-            }
-            suffix[j] = best;
+    while block + p <= n {
+        let end = block + p;
+        if WANT_HIGH {
+            suffix_scan::<true>(&high[block..end], suf_h);
         }
-        out[today] = best;
-        today += 1;
-        let next = block + p;
-        let avail = if today < n { (n - next).min(p - 1) } else { 0 };
+        if WANT_LOW {
+            suffix_scan::<false>(&low[block..end], suf_l);
+        }
+        emit(end - 1, suf_h[0], suf_l[0]);
+        let avail = (n - end).min(p - 1);
         if avail > 0 {
-            let nxt = &x[next..next + avail];
-            let mut best = nxt[0];
-            prefix[0] = best;
-            for (j, &v) in nxt.iter().enumerate().skip(1) {
-                if side.beats(v, best) {
-                    best = v;
-                }
-                prefix[j] = best;
+            if WANT_HIGH {
+                prefix_scan::<true>(&high[end..end + avail], &mut pre_h[..avail]);
             }
-            for (o, (&s, &pre)) in out[today..today + avail]
-                .iter_mut()
-                .zip(suffix[1..=avail].iter().zip(&prefix[..avail]))
-            {
-                *o = if side.beats(pre, s) { pre } else { s };
+            if WANT_LOW {
+                prefix_scan::<false>(&low[end..end + avail], &mut pre_l[..avail]);
             }
-            today += avail;
+            for m in 1..=avail {
+                emit(
+                    end - 1 + m,
+                    combine::<true>(suf_h[m], pre_h[m - 1]),
+                    combine::<false>(suf_l[m], pre_l[m - 1]),
+                );
+            }
         }
-        block += p;
+        block = end;
     }
 }
 
@@ -180,13 +221,17 @@ macro_rules! extreme_indicator {
                 self.scan.clear();
             }
 
-            fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]], start: usize) {
-                extreme_batch(
-                    $side,
-                    &inputs[0][start..],
-                    self.scan.period,
-                    &mut outputs[0][start..],
-                );
+            #[inline(always)]
+            fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+                let x = &inputs[0][start..];
+                let out = &mut outputs[0][start..];
+                let p = self.scan.period;
+                out[..(p - 1).min(x.len())].fill(NAN_SLOT);
+                if $side == Side::High {
+                    scan_blocks::<true, false>(x, x, p, |i, h, _| out[i] = Slot::new(h));
+                } else {
+                    scan_blocks::<false, true>(x, x, p, |i, _, l| out[i] = Slot::new(l));
+                }
             }
         }
     };
@@ -273,6 +318,15 @@ impl Indicator for MidPoint {
     fn reset(&mut self) {
         self.scan.clear();
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let x = &inputs[0][start..];
+        let out = &mut outputs[0][start..];
+        let p = self.scan.period();
+        out[..(p - 1).min(x.len())].fill(NAN_SLOT);
+        scan_blocks::<true, true>(x, x, p, |i, h, l| out[i] = Slot::new((h + l) / 2.0));
+    }
 }
 
 /// `(highest high + lowest low) / 2` over `period` bars (TA-Lib MIDPRICE).
@@ -308,6 +362,15 @@ impl Indicator for MidPrice {
 
     fn reset(&mut self) {
         self.scan.clear();
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (high, low) = (&inputs[0][start..], &inputs[1][start..]);
+        let out = &mut outputs[0][start..];
+        let p = self.scan.period();
+        out[..(p - 1).min(high.len())].fill(NAN_SLOT);
+        scan_blocks::<true, true>(high, low, p, |i, h, l| out[i] = Slot::new((h + l) / 2.0));
     }
 }
 
@@ -360,10 +423,12 @@ impl Indicator for Sum {
         self.seen = 0;
     }
 
-    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]], start: usize) {
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
         let x = &inputs[0][start..];
         let out = &mut outputs[0][start..];
         let p = self.period;
+        out[..(p - 1).min(x.len())].fill(NAN_SLOT);
         if x.len() < p {
             return;
         }
@@ -373,7 +438,7 @@ impl Indicator for Sum {
         }
         for ((o, &v), &old) in out[p - 1..].iter_mut().zip(&x[p - 1..]).zip(x) {
             total += v;
-            *o = total;
+            *o = Slot::new(total);
             total -= old;
         }
     }
