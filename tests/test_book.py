@@ -213,3 +213,18 @@ def test_mbo_replay_of_the_cme_snapshot_is_sound(shared_data: Path) -> None:
     assert out.height == 1
     assert out["order_count"].item() == 8725
     assert not out["crossed"].any()
+
+
+def test_depth_and_queue_ahead_of_an_own_order() -> None:
+    book = OrderBook(FUT, rule="sequenced")
+    book.apply_raw(BookAction.UPDATE, BookSide.BID, 6180020, 2000)
+    book.apply_raw(BookAction.UPDATE, BookSide.BID, 6180010, 1000)
+    assert book.cumulative_depth(BookSide.BID, 2) == Quantity("3.000")
+    assert book.join_queue(1, BookSide.BID, Price("61800.20")) == Quantity("2.000")
+    book.apply_raw(BookAction.UPDATE, BookSide.BID, 6180020, 500)
+    assert book.queue_ahead(1) == Quantity("0.5")
+    # Size joining later queues behind us: it does not move us back.
+    book.apply_raw(BookAction.UPDATE, BookSide.BID, 6180020, 4000)
+    assert book.queue_ahead(1) == Quantity("0.5")
+    book.leave_queue(1)
+    assert book.queue_ahead(1) is None

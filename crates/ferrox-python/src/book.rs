@@ -43,6 +43,16 @@ fn side_of(code: u8, row: usize) -> PyResult<BookSide> {
     }
 }
 
+fn side_named(side: &str) -> PyResult<BookSide> {
+    match side {
+        "bid" => Ok(BookSide::Bid),
+        "ask" => Ok(BookSide::Ask),
+        other => Err(config_error(format!(
+            "side: expected 'bid' or 'ask', got {other:?}"
+        ))),
+    }
+}
+
 /// A streaming L2 book following a venue's sync rule; prices and sizes raw.
 #[pyclass(module = "ferrox._core", name = "L2Book")]
 pub struct PyL2Book {
@@ -131,16 +141,36 @@ impl PyL2Book {
 
     /// Average price (raw, float) of taking `size` from side 'bid' or 'ask'.
     fn average_fill_price(&self, side: &str, size: i64) -> PyResult<Option<f64>> {
-        let side = match side {
-            "bid" => BookSide::Bid,
-            "ask" => BookSide::Ask,
-            other => {
-                return Err(config_error(format!(
-                    "side: expected 'bid' or 'ask', got {other:?}"
-                )))
-            }
-        };
-        Ok(self.inner.book().average_fill_price(side, size))
+        Ok(self
+            .inner
+            .book()
+            .average_fill_price(side_named(side)?, size))
+    }
+    /// Total size (raw) of the best `levels` levels of 'bid' or 'ask'.
+    fn cumulative_depth(&self, side: &str, levels: usize) -> PyResult<i128> {
+        Ok(self
+            .inner
+            .book()
+            .cumulative_depth(side_named(side)?, levels))
+    }
+
+    /// Starts tracking an own order resting at `price` on 'bid' or 'ask';
+    /// returns the size (raw) queued ahead of it (the whole level now).
+    fn join_queue(&mut self, order_id: u64, side: &str, price: i64) -> PyResult<i64> {
+        let side = side_named(side)?;
+        Ok(self.inner.book_mut().join_queue(order_id, side, price))
+    }
+
+    /// Estimated size (raw) still ahead of a tracked own order: the running
+    /// minimum of its level's size since it joined (size arriving later
+    /// queues behind it). None if the order is not tracked.
+    fn queue_ahead(&self, order_id: u64) -> Option<i64> {
+        self.inner.book().queue_ahead(order_id)
+    }
+
+    /// Stops tracking an own order.
+    fn leave_queue(&mut self, order_id: u64) {
+        self.inner.book_mut().leave_queue(order_id);
     }
 
     /// Up to `n` levels of 'bid' or 'ask', best first, as `[(price, size)]`.

@@ -108,6 +108,32 @@ class OrderBook:
         raw = self._book.average_fill_price(name, size.rescaled(self._sp).raw)
         return None if raw is None else raw / 10**self._pp
 
+    def cumulative_depth(self, side: BookSide, levels: int) -> Quantity:
+        """Total size of the best ``levels`` levels of ``side``."""
+        name = "bid" if side is BookSide.BID else "ask"
+        return Quantity.from_raw(self._book.cumulative_depth(name, levels), self._sp)
+
+    def join_queue(self, order_id: int, side: BookSide, price: Price) -> Quantity:
+        """Tracks an own order resting at ``price``; returns the size queued ahead of it."""
+        name = "bid" if side is BookSide.BID else "ask"
+        raw = self._book.join_queue(order_id, name, price.rescaled(self._pp).raw)
+        return Quantity.from_raw(raw, self._sp)
+
+    def queue_ahead(self, order_id: int) -> Quantity | None:
+        """Estimated size still ahead of a tracked own order.
+
+        An L2 feed does not say where at a level size left, so this is the
+        conservative model: size arriving later queues behind the order, size
+        leaving is taken from ahead of it first (the running minimum of the
+        level's size since it joined).
+        """
+        raw = self._book.queue_ahead(order_id)
+        return None if raw is None else Quantity.from_raw(raw, self._sp)
+
+    def leave_queue(self, order_id: int) -> None:
+        """Stops tracking an own order (filled or cancelled)."""
+        self._book.leave_queue(order_id)
+
     def levels(self, side: BookSide, n: int) -> list[Level]:
         """Up to ``n`` levels of ``side``, best first."""
         name = "bid" if side is BookSide.BID else "ask"

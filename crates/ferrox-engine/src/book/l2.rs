@@ -121,6 +121,17 @@ pub struct L2Book {
     pub ts_init: UnixNanos,
     /// Number of deltas applied.
     pub update_count: u64,
+    /// Own orders whose queue position is tracked (a handful at most).
+    own: Vec<OwnOrder>,
+}
+
+/// An own order resting in the book, with the size estimated ahead of it.
+#[derive(Debug, Clone, Copy)]
+struct OwnOrder {
+    order_id: u64,
+    side: BookSide,
+    price: i64,
+    ahead: i64,
 }
 
 impl Default for L2Book {
@@ -139,6 +150,7 @@ impl L2Book {
             ts_event: 0,
             ts_init: 0,
             update_count: 0,
+            own: Vec::new(),
         }
     }
 
@@ -157,6 +169,14 @@ impl L2Book {
                 BookSide::Ask => self.asks.remove(delta.price),
                 BookSide::NoSide => {}
             },
+        }
+        if !self.own.is_empty() && delta.action != BookAction::Clear {
+            let size = if delta.action == BookAction::Delete {
+                0
+            } else {
+                delta.size
+            };
+            self.update_own(delta.side, delta.price, size);
         }
         self.sequence = delta.sequence;
         self.ts_event = delta.ts_event;
@@ -281,13 +301,45 @@ impl L2Book {
         }
     }
 
-    /// Estimated size queued ahead of an order of ours resting at `price` on
-    /// `side`, given the level size when it joined (`size_when_joined`) and
-    /// the level size now: size can only leave ahead of us, so what is ahead
-    /// is the smaller of what was there and what is there now.
-    pub fn queue_ahead(&self, side: BookSide, price: i64, size_when_joined: i64) -> i64 {
-        let now = self.ladder(side).map_or(0, |l| l.size_at(price));
-        size_when_joined.min(now)
+    /// Starts tracking an own order of ours resting at `price` on `side`:
+    /// it joins the back of the level, so everything there now is ahead of
+    /// it. Returns that size.
+    pub fn join_queue(&mut self, order_id: u64, side: BookSide, price: i64) -> i64 {
+        let ahead = self.ladder(side).map_or(0, |l| l.size_at(price));
+        self.own.retain(|o| o.order_id != order_id);
+        self.own.push(OwnOrder {
+            order_id,
+            side,
+            price,
+            ahead,
+        });
+        ahead
+    }
+
+    /// Estimated size still ahead of a tracked own order. An L2 feed cannot
+    /// say where at a level size left, so this is the conservative model:
+    /// size that arrives later queues behind us, size that leaves is taken
+    /// from ahead of us first — the estimate is the running minimum of the
+    /// level's size since we joined.
+    pub fn queue_ahead(&self, order_id: u64) -> Option<i64> {
+        self.own
+            .iter()
+            .find(|o| o.order_id == order_id)
+            .map(|o| o.ahead)
+    }
+
+    /// Stops tracking an own order (filled or cancelled).
+    pub fn leave_queue(&mut self, order_id: u64) {
+        self.own.retain(|o| o.order_id != order_id);
+    }
+
+    #[inline]
+    fn update_own(&mut self, side: BookSide, price: i64, size: i64) {
+        for own in &mut self.own {
+            if own.side == side && own.price == price && size < own.ahead {
+                own.ahead = size;
+            }
+        }
     }
 }
 
@@ -359,6 +411,22 @@ mod tests {
         // Ask is thin: price leans toward the ask.
         assert_eq!(book.microprice(), Some((100.0 * 1.0 + 102.0 * 9.0) / 10.0));
         assert_eq!(book.imbalance(1), Some(0.8));
+    }
+
+    #[test]
+    fn queue_ahead_is_the_running_minimum_of_the_level() {
+        let mut book = L2Book::new();
+        book.apply(&delta(A::Update, S::Bid, 100, 20));
+        assert_eq!(book.join_queue(7, S::Bid, 100), 20);
+        book.apply(&delta(A::Update, S::Bid, 100, 5));
+        assert_eq!(book.queue_ahead(7), Some(5));
+        // Size arriving later queues behind us.
+        book.apply(&delta(A::Update, S::Bid, 100, 40));
+        assert_eq!(book.queue_ahead(7), Some(5));
+        book.apply(&delta(A::Delete, S::Bid, 100, 0));
+        assert_eq!(book.queue_ahead(7), Some(0));
+        book.leave_queue(7);
+        assert_eq!(book.queue_ahead(7), None);
     }
 
     #[test]

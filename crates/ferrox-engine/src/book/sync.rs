@@ -166,6 +166,11 @@ impl SyncedBook {
         &self.book
     }
 
+    /// The book, mutable for own-order tracking (`join_queue`, `leave_queue`).
+    pub fn book_mut(&mut self) -> &mut L2Book {
+        &mut self.book
+    }
+
     /// The sync state.
     pub fn state(&self) -> SyncState {
         self.state
