@@ -147,7 +147,7 @@ def iter_csv(
         frame = pl.from_arrow(table, rechunk=True)
         assert isinstance(frame, pl.DataFrame)
         n = frame.height
-        lines = np.arange(next_line, next_line + n, dtype=np.int64)
+        lines: Int64Array = np.arange(next_line, next_line + n, dtype=np.int64)
         taken: list[tuple[int, str, str]] = []
         # A skipped malformed line shifts every later row down by one.
         while malformed and n and malformed[0][0] <= lines[-1]:
@@ -290,6 +290,7 @@ class RowCheck:
             self.flag(~present, f"column {name!r}: missing value, expected {what}")
         filled = text if present.all() else text.set(pl.Series(~present), "0")
         values = np.zeros(len(filled), dtype=np.int64)
+        groups: list[tuple[int, npt.NDArray[np.intp]]]
         if isinstance(precision, int):
             groups = [(precision, np.arange(len(filled)))]
         else:

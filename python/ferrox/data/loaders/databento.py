@@ -154,7 +154,7 @@ class _DbnFile:
             if records:
                 yield records
 
-    def blocks(self, batch_rows: int) -> Iterator[tuple[type, np.ndarray, Int64Array]]:
+    def blocks(self, batch_rows: int) -> Iterator[tuple[type, npt.NDArray[Any], Int64Array]]:
         """``(record class, structured array, 1-based record numbers)`` of up to ``batch_rows``."""
         parts: dict[type, list[tuple[bytes, Int64Array]]] = {}
         held = 0
@@ -186,7 +186,7 @@ class _DbnFile:
 
 def _flush(
     parts: dict[type, list[tuple[bytes, Int64Array]]], batch_rows: int
-) -> Iterator[tuple[type, np.ndarray, Int64Array]]:
+) -> Iterator[tuple[type, npt.NDArray[Any], Int64Array]]:
     for cls, pieces in parts.items():
         dtype = np.dtype(getattr(cls, "_dtypes"))  # noqa: B009  (the class's own C layout)
         data = b"".join(piece for piece, _ in pieces)
@@ -404,7 +404,7 @@ class _RecordCheck(RowCheck):
         return " ".join(f"{k}={v}" for k, v in values.items())
 
 
-def _frame(arr: np.ndarray, names: list[str]) -> pl.DataFrame:
+def _frame(arr: npt.NDArray[Any], names: list[str]) -> pl.DataFrame:
     columns: dict[str, Any] = {}
     for name in names:
         values = arr[name]
@@ -415,7 +415,7 @@ def _frame(arr: np.ndarray, names: list[str]) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
-def _codes(arr: np.ndarray, name: str) -> npt.NDArray[np.uint8]:
+def _codes(arr: npt.NDArray[Any], name: str) -> npt.NDArray[np.uint8]:
     return arr[name].view(np.uint8)
 
 
@@ -426,7 +426,7 @@ def _map_codes(codes: npt.NDArray[np.uint8], mapping: dict[int, int], default: i
     return table[codes]
 
 
-def _timestamps(check: RowCheck, arr: np.ndarray, name: str) -> Int64Array:
+def _timestamps(check: RowCheck, arr: npt.NDArray[Any], name: str) -> Int64Array:
     raw = arr[name]
     check.flag(raw >= np.uint64(_I64_MAX), f"field {name!r}: undefined or out of range")
     return np.where(raw >= np.uint64(_I64_MAX), 0, raw).astype(np.int64)
@@ -493,7 +493,7 @@ class _Prepared:
 
 def _prepare(
     ctx: _Instruments,
-    arr: np.ndarray,
+    arr: npt.NDArray[Any],
     numbers: Int64Array,
     names: list[str],
     price_fields: list[tuple[str, npt.NDArray[np.bool_]]],
@@ -501,7 +501,7 @@ def _prepare(
     check = _RecordCheck(Chunk(_frame(arr, names), numbers), ctx.source)
     ids = arr["instrument_id"].astype(np.int64)
     instruments: dict[int, Instrument] = {}
-    for number in dict.fromkeys(ids.tolist()):
+    for number in dict.fromkeys(int(i) for i in ids):
         rows = ids == number
         seen = [
             arr[f][rows & used & (arr[f] != UNDEF_PRICE)].astype(np.int64)
@@ -592,7 +592,7 @@ def _check_order(
 
 def _load_mbo(
     ctx: _Instruments,
-    arr: np.ndarray,
+    arr: npt.NDArray[Any],
     numbers: Int64Array,
     errors: ErrorSink,
     states: dict[int, _MboState],
@@ -808,7 +808,7 @@ def _sizes_left(state: _MboState, events: pl.DataFrame) -> pl.Series:
 
 def _load_mbp_or_trades(
     ctx: _Instruments,
-    arr: np.ndarray,
+    arr: npt.NDArray[Any],
     numbers: Int64Array,
     errors: ErrorSink,
     last_ts: dict[int, int | None],
@@ -874,7 +874,7 @@ def _load_mbp_or_trades(
 
 def _load_bars(
     ctx: _Instruments,
-    arr: np.ndarray,
+    arr: npt.NDArray[Any],
     numbers: Int64Array,
     errors: ErrorSink,
     last_ts: dict[int, int | None],
