@@ -5,6 +5,16 @@
 //! change the levels near the top far more often than the rest, so inserts
 //! and removals there move only a few elements, the best level is one load
 //! away, and top-N is a slice from the end. Lookups are binary searches.
+//!
+//! Binance's diff streams also add and remove levels deep in the book all
+//! the time, and a deep insert or removal in a sorted vector moves every
+//! level above it: on the real captures that memmove was three quarters of
+//! the replay's time. So a removed level that is not the best is *vacated*
+//! (its size set to 0, its price kept, so the order still holds) instead of
+//! removed, and an insert reuses a vacated slot a few places away, moving
+//! only the levels in between. The best level is never vacated (removing it
+//! pops it and any vacated slots under it), so it stays the last element.
+//! Vacated slots are squeezed out once they outnumber the live levels.
 
 use crate::types::{BookAction, BookDelta, BookSide, UnixNanos};
 
@@ -17,10 +27,18 @@ pub struct Level {
     pub size: i64,
 }
 
+/// How far an insert looks either side for a vacated slot to reuse.
+const REUSE_REACH: usize = 16;
+/// Vacated slots tolerated beyond the number of live levels before compaction.
+const VACATED_SLACK: usize = 64;
+
 /// One side of an L2 book, best level last.
 #[derive(Debug, Clone, Default)]
 pub struct BookLadder {
+    /// Sorted levels, best last; a size of 0 marks a vacated slot.
     levels: Vec<Level>,
+    /// Number of levels with a size (the others are vacated).
+    live: usize,
     /// `true` for bids (ascending, best = highest), `false` for asks.
     is_bid: bool,
 }
@@ -29,11 +47,13 @@ impl BookLadder {
     fn new(is_bid: bool) -> Self {
         Self {
             levels: Vec::with_capacity(1024),
+            live: 0,
             is_bid,
         }
     }
 
-    /// Position of `price` in the ladder (`Ok`) or where it would go (`Err`).
+    /// Position of `price` in the ladder (`Ok`, possibly a vacated slot) or
+    /// where it would go (`Err`).
     #[inline]
     fn search(&self, price: i64) -> Result<usize, usize> {
         // Scan the last few levels first: most updates land near the top.
@@ -59,21 +79,72 @@ impl BookLadder {
     /// Sets the size at `price`; a size of zero removes the level.
     #[inline]
     pub fn set(&mut self, price: i64, size: i64) {
-        match self.search(price) {
-            Ok(i) if size == 0 => {
-                self.levels.remove(i);
-            }
-            Ok(i) => self.levels[i].size = size,
-            Err(_) if size == 0 => {}
-            Err(i) => self.levels.insert(i, Level { price, size }),
+        if size == 0 {
+            self.remove(price);
+            return;
         }
+        match self.search(price) {
+            Ok(i) => {
+                if self.levels[i].size == 0 {
+                    self.live += 1;
+                }
+                self.levels[i].size = size;
+            }
+            Err(i) => self.insert_at(i, Level { price, size }),
+        }
+    }
+
+    /// Inserts `level` where [`Self::search`] said it goes, reusing a nearby
+    /// vacated slot so that only the levels in between move.
+    #[inline]
+    fn insert_at(&mut self, i: usize, level: Level) {
+        self.live += 1;
+        let n = self.levels.len();
+        if i == n {
+            self.levels.push(level);
+            return;
+        }
+        // A vacated slot j below i: levels j+1..i move down one, the new level
+        // takes i-1 (it sorts after levels[j-1] and before levels[i]).
+        let lo = i.saturating_sub(REUSE_REACH);
+        if let Some(j) = (lo..i).rev().find(|&j| self.levels[j].size == 0) {
+            self.levels.copy_within(j + 1..i, j);
+            self.levels[i - 1] = level;
+            return;
+        }
+        // A vacated slot j at or above i (never the last: the best is live):
+        // levels i..j move up one, the new level takes i.
+        let hi = (i + REUSE_REACH).min(n);
+        if let Some(j) = (i..hi).find(|&j| self.levels[j].size == 0) {
+            self.levels.copy_within(i..j, i + 1);
+            self.levels[i] = level;
+            return;
+        }
+        self.levels.insert(i, level);
     }
 
     /// Removes the level at `price`, if any.
     #[inline]
     pub fn remove(&mut self, price: i64) {
-        if let Ok(i) = self.search(price) {
-            self.levels.remove(i);
+        let Ok(i) = self.search(price) else {
+            return;
+        };
+        if self.levels[i].size == 0 {
+            return;
+        }
+        self.live -= 1;
+        if i + 1 == self.levels.len() {
+            // The best level: pop it and any vacated slots under it, so the
+            // last element is the best live level again.
+            self.levels.pop();
+            while self.levels.last().is_some_and(|l| l.size == 0) {
+                self.levels.pop();
+            }
+            return;
+        }
+        self.levels[i].size = 0;
+        if self.levels.len() - self.live > self.live + VACATED_SLACK {
+            self.levels.retain(|l| l.size != 0);
         }
     }
 
@@ -85,17 +156,17 @@ impl BookLadder {
 
     /// Number of levels.
     pub fn len(&self) -> usize {
-        self.levels.len()
+        self.live
     }
 
     /// Whether the side has no levels.
     pub fn is_empty(&self) -> bool {
-        self.levels.is_empty()
+        self.live == 0
     }
 
     /// Levels from the best outwards.
     pub fn iter_best_first(&self) -> impl Iterator<Item = Level> + '_ {
-        self.levels.iter().rev().copied()
+        self.levels.iter().rev().filter(|l| l.size != 0).copied()
     }
 
     /// Size at exactly `price` (0 if no level).
@@ -105,6 +176,7 @@ impl BookLadder {
 
     fn clear(&mut self) {
         self.levels.clear();
+        self.live = 0;
     }
 }
 
@@ -477,6 +549,26 @@ mod tests {
                 let got_asks: Vec<_> = book.asks().iter_best_first().map(|l| (l.price, l.size)).collect();
                 let want_asks: Vec<_> = asks.iter().map(|(p, s)| (*p, *s)).collect();
                 prop_assert_eq!(got_asks, want_asks);
+            }
+
+            // Long runs over a wide ladder with many removals: vacated slots are
+            // reused, popped under a removed best level and compacted away, and
+            // the best level, the level count and every size stay the model's.
+            #[test]
+            fn vacated_slots_never_show(ops in proptest::collection::vec((0i64..512, 0i64..3), 0..3000)) {
+                let mut book = L2Book::new();
+                let mut model = BTreeMap::new();
+                for (price, size) in ops {
+                    book.apply(&delta(A::Update, S::Bid, price, size));
+                    if size == 0 { model.remove(&price); } else { model.insert(price, size); }
+                    let best = book.best_bid().map(|l| (l.price, l.size));
+                    prop_assert_eq!(best, model.iter().next_back().map(|(p, s)| (*p, *s)));
+                    prop_assert_eq!(book.bids().len(), model.len());
+                    prop_assert_eq!(book.bids().size_at(price), size);
+                }
+                let got: Vec<_> = book.bids().iter_best_first().map(|l| (l.price, l.size)).collect();
+                let want: Vec<_> = model.iter().rev().map(|(p, s)| (*p, *s)).collect();
+                prop_assert_eq!(got, want);
             }
         }
     }
