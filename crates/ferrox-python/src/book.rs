@@ -21,26 +21,19 @@ fn parse_rule(rule: &str) -> PyResult<SyncRule> {
 }
 
 fn action_of(code: u8, row: usize) -> PyResult<BookAction> {
-    match code {
-        1 => Ok(BookAction::Add),
-        2 => Ok(BookAction::Update),
-        3 => Ok(BookAction::Delete),
-        4 => Ok(BookAction::Clear),
-        other => Err(data_error(format!(
-            "row {row}: action {other} is not a book action (1 add, 2 update, 3 delete, 4 clear)"
-        ))),
-    }
+    BookAction::from_code(code).ok_or_else(|| data_error(bad_action(code, row)))
 }
 
 fn side_of(code: u8, row: usize) -> PyResult<BookSide> {
-    match code {
-        0 => Ok(BookSide::NoSide),
-        1 => Ok(BookSide::Bid),
-        2 => Ok(BookSide::Ask),
-        other => Err(data_error(format!(
-            "row {row}: side {other} is not a book side (0 none, 1 bid, 2 ask)"
-        ))),
-    }
+    BookSide::from_code(code).ok_or_else(|| data_error(bad_side(code, row)))
+}
+
+fn bad_action(code: u8, row: usize) -> String {
+    format!("row {row}: action {code} is not a book action (1 add, 2 update, 3 delete, 4 clear)")
+}
+
+fn bad_side(code: u8, row: usize) -> String {
+    format!("row {row}: side {code} is not a book side (0 none, 1 bid, 2 ask)")
 }
 
 fn side_named(side: &str) -> PyResult<BookSide> {
@@ -267,14 +260,7 @@ fn replay_l2<'py>(
             "delta columns have different lengths: action has {n} rows, another column {bad}"
         )));
     }
-    // Validate codes up front so the replay itself cannot fail.
-    let mut actions = Vec::with_capacity(n);
-    let mut sides = Vec::with_capacity(n);
-    for row in 0..n {
-        actions.push(action_of(cols.0[row], row)?);
-        sides.push(side_of(cols.1[row], row)?);
-    }
-    let out = py.detach(|| {
+    let out = py.detach(|| -> Result<ReplayOut, String> {
         let mut book = SyncedBook::new(rule);
         let mut out = ReplayOut::default();
         let mut last_state = None;
@@ -283,8 +269,9 @@ fn replay_l2<'py>(
         for row in 0..n {
             let delta = BookDelta {
                 instrument: 0,
-                action: actions[row],
-                side: sides[row],
+                action: BookAction::from_code(cols.0[row])
+                    .ok_or_else(|| bad_action(cols.0[row], row))?,
+                side: BookSide::from_code(cols.1[row]).ok_or_else(|| bad_side(cols.1[row], row))?,
                 price: cols.2[row],
                 size: cols.3[row],
                 order_id: 0,
@@ -313,6 +300,15 @@ fn replay_l2<'py>(
             out.ts_event.push(delta.ts_event);
             out.ts_init.push(delta.ts_init);
             out.state.push(state.code());
+            if levels == 1 {
+                let b = book.book().best_bid().unwrap_or_default();
+                let a = book.book().best_ask().unwrap_or_default();
+                out.bid_price.push(b.price);
+                out.bid_size.push(b.size);
+                out.ask_price.push(a.price);
+                out.ask_size.push(a.size);
+                continue;
+            }
             book.book().top_levels(BookSide::Bid, levels, &mut bids);
             book.book().top_levels(BookSide::Ask, levels, &mut asks);
             for i in 0..levels {
@@ -324,8 +320,9 @@ fn replay_l2<'py>(
                 out.ask_size.push(a.size);
             }
         }
-        out
+        Ok(out)
     });
+    let out = out.map_err(data_error)?;
     let rows = out.row.len();
     let dict = PyDict::new(py);
     dict.set_item("row", PyArray1::from_vec(py, out.row))?;

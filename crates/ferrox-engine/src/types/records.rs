@@ -45,6 +45,33 @@ pub enum BookAction {
     Clear = 4,
 }
 
+impl BookSide {
+    /// The side for its `u8` code (0 none, 1 bid, 2 ask), if valid.
+    #[inline]
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Self::NoSide),
+            1 => Some(Self::Bid),
+            2 => Some(Self::Ask),
+            _ => None,
+        }
+    }
+}
+
+impl BookAction {
+    /// The action for its `u8` code (1 add, 2 update, 3 delete, 4 clear), if valid.
+    #[inline]
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Self::Add),
+            2 => Some(Self::Update),
+            3 => Some(Self::Delete),
+            4 => Some(Self::Clear),
+            _ => None,
+        }
+    }
+}
+
 /// Delta flag: last record of a venue batch; the book is consistent after it.
 /// Same bit as Databento's `F_LAST`.
 pub const FLAG_LAST: u8 = 0x80;
