@@ -7,6 +7,7 @@ import time
 import polars as pl
 from rich.table import Table
 
+from ferrox import ta
 from ferrox._core import format_fixed
 from ferrox.bars import aggregate
 from ferrox.book import replay, replay_mbo
@@ -100,4 +101,37 @@ def build_bars(context: DemoContext) -> None:
                 format_fixed(int(bars["close"][-1]), precisions[0]),
                 format_fixed(int(bars["volume"].sum()), precisions[1]),
             )
+    context.console.print(table)
+
+
+def compute_indicators(context: DemoContext) -> None:
+    """Runs a few ``ferrox.ta`` indicators over every instrument's 1-minute bars."""
+    catalog = context.require_catalog()
+    table = Table(title="Indicators on 1-minute bars (last value)")
+    for name in ("instrument", "bars", "close", "SMA(20)", "RSI(14)", "MACD hist", "ATR(14)", "µs"):
+        table.add_column(name, justify="left" if name == "instrument" else "right")
+    for inst in catalog.instruments():
+        bars = catalog.read(inst.id, DataKind.BARS)
+        if bars.height < 100:
+            continue
+        price_dp = catalog.precisions(inst.id)[0]
+        close = bars["close"].to_numpy() / 10.0**price_dp
+        high = bars["high"].to_numpy() / 10.0**price_dp
+        low = bars["low"].to_numpy() / 10.0**price_dp
+        started = time.perf_counter()
+        sma = ta.SMA(close, timeperiod=20)
+        rsi = ta.RSI(close, timeperiod=14)
+        _, _, hist = ta.MACD(close)
+        atr = ta.ATR(high, low, close, timeperiod=14)
+        elapsed = (time.perf_counter() - started) * 1e6
+        table.add_row(
+            inst.id,
+            f"{bars.height:,}",
+            f"{close[-1]:.{price_dp}f}",
+            f"{sma[-1]:.2f}",
+            f"{rsi[-1]:.2f}",
+            f"{hist[-1]:.4f}",
+            f"{atr[-1]:.4f}",
+            f"{elapsed:,.0f}",
+        )
     context.console.print(table)

@@ -17,7 +17,7 @@ from ferrox.data.catalog import MANIFEST_NAME, Catalog
 from ferrox.data.importer import ImportReport, import_files
 from ferrox.data.loaders.base import LoaderOptions, OnError
 from ferrox.demo import synthetic
-from ferrox.demo.market import build_bars, rebuild_books
+from ferrox.demo.market import build_bars, compute_indicators, rebuild_books
 from ferrox.demo.pipeline import DemoContext, Step
 from ferrox.errors import ConfigError, FerroxError
 from ferrox.model.schema import DataKind
@@ -229,4 +229,5 @@ STEPS: list[Step] = [
     Step("summary", summarize),
     Step("order books", rebuild_books),
     Step("bars", build_bars),
+    Step("indicators", compute_indicators),
 ]
