@@ -170,10 +170,14 @@ pub trait Indicator: Clone + Send + Sync + 'static {
     ) -> usize {
         let ins = Self::Input::cols(inputs, to);
         let mut outs = Self::Output::cols_mut(outputs, to);
+        // A local copy lets the optimiser keep the state in registers (it
+        // cannot for fields behind `&mut self` around out-of-line calls).
+        let mut local = self.clone();
         for i in from..to {
-            let y = self.update(Self::Input::read(ins, i));
+            let y = local.update(Self::Input::read(ins, i));
             y.write(&mut outs, i);
         }
+        *self = local;
         to
     }
 }
@@ -240,10 +244,20 @@ pub fn compute<I: Indicator>(
 
 /// Views initialised floats as output cells. Sound because the kernels only
 /// ever store initialised values into cells.
-fn as_slots(values: &mut [f64]) -> &mut [Slot] {
+pub(crate) fn as_slots(values: &mut [f64]) -> &mut [Slot] {
     // SAFETY: `MaybeUninit<f64>` has the layout of `f64`, and every write the
     // kernels make through the view stores an initialised `f64`.
     unsafe { &mut *(values as *mut [f64] as *mut [Slot]) }
+}
+
+/// Reads back output cells a kernel has written (to reuse an output column as
+/// scratch for a later stage).
+///
+/// # Safety
+/// Every cell of `cells` must have been written.
+pub(crate) unsafe fn written(cells: &[Slot]) -> &[f64] {
+    // SAFETY: same layout; the caller guarantees every cell is initialised.
+    unsafe { &*(cells as *const [Slot] as *const [f64]) }
 }
 
 /// As [`compute`], into possibly uninitialised memory: on success every cell of

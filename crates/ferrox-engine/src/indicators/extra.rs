@@ -149,10 +149,10 @@ impl Indicator for Donchian {
         for col in [&mut *up, &mut *mid, &mut *down] {
             col[..warm].fill(NAN_SLOT);
         }
-        scan_blocks::<true, true>(high, low, p, |i, h, l| {
-            up[i] = Slot::new(h);
-            mid[i] = Slot::new((h + l) / 2.0);
-            down[i] = Slot::new(l);
+        scan_blocks::<true, true>(high, low, p, |w| {
+            w.write(up, high, |h, _, _| h);
+            w.write(mid, high, |h, l, _| (h + l) / 2.0);
+            w.write(down, high, |_, l, _| l);
         });
     }
 }

@@ -1,6 +1,6 @@
 //! Price oscillators: MACD, MACDEXT, APO, PPO.
 
-use super::core::{Indicator, Slot};
+use super::core::{as_slots, written, Indicator, Slot, NAN_SLOT};
 use super::ma::{Ema, Ma, MaType};
 use super::{fma, is_zero};
 
@@ -242,6 +242,52 @@ impl Indicator for MacdExt {
             }
         }
     }
+
+    /// Each average over the whole column (the output columns serve as its
+    /// scratch), then the signal over the whole MACD line.
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let g = match self {
+            Self::Ema(m) => return m.run(inputs, outputs, start),
+            Self::General(g) => g,
+        };
+        let x = &inputs[0][start..];
+        let n = x.len();
+        let [macd_out, signal_out, hist_out] = outputs else {
+            return;
+        };
+        let (macd_out, signal_out) = (&mut macd_out[start..], &mut signal_out[start..]);
+        let hist_out = &mut hist_out[start..];
+        let largest = g.largest;
+        let total = (largest + g.signal_lookback).min(n);
+        if largest < n {
+            // The fast average lands in the MACD column, the slow one in the
+            // signal column, each on the bars it is fed from.
+            let (fd, sd) = (g.fast.delay, g.slow.delay);
+            g.fast.inner.run(&[&x[fd..]], &mut [&mut macd_out[fd..]], 0);
+            g.slow
+                .inner
+                .run(&[&x[sd..]], &mut [&mut signal_out[sd..]], 0);
+            for (m, s) in macd_out[largest..].iter_mut().zip(&signal_out[largest..]) {
+                // SAFETY: both runs wrote every row from their delay on, and
+                // `largest` is at least either delay.
+                let (fast, slow) = unsafe { (m.assume_init(), s.assume_init()) };
+                *m = Slot::new(fast - slow);
+            }
+            // SAFETY: every row of the MACD line from `largest` on was just written.
+            let line = unsafe { written(&macd_out[largest..]) };
+            g.signal.run(&[line], &mut [&mut signal_out[largest..]], 0);
+            let rows = hist_out[total..].iter_mut().zip(&macd_out[total..]);
+            for ((h, m), s) in rows.zip(&signal_out[total..]) {
+                // SAFETY: the signal run wrote every row from `largest` on.
+                let (m, s) = unsafe { (m.assume_init(), s.assume_init()) };
+                *h = Slot::new(m - s);
+            }
+        }
+        for col in [&mut *macd_out, &mut *signal_out, &mut *hist_out] {
+            col[..total].fill(NAN_SLOT);
+        }
+    }
 }
 
 /// Fast minus slow moving average, or that difference as a percentage of the
@@ -303,6 +349,31 @@ impl Indicator for PriceOscillator {
         self.slow.reset();
         self.seen = 0;
     }
+
+    /// Each average over the whole column (the fast one into the output),
+    /// then the difference.
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let x = &inputs[0][start..];
+        let out = &mut outputs[0][start..];
+        let warm = self.lookback.min(x.len());
+        self.fast.run(&[x], &mut [&mut *out], 0);
+        let mut slow = vec![0.0; x.len()];
+        self.slow.run(&[x], &mut [as_slots(&mut slow)], 0);
+        let percent = self.percent;
+        for (o, &slow) in out[warm..].iter_mut().zip(&slow[warm..]) {
+            // SAFETY: the fast run wrote every row.
+            let fast = unsafe { o.assume_init() };
+            *o = Slot::new(if !percent {
+                fast - slow
+            } else if !is_zero(slow) {
+                ((fast - slow) / slow) * 100.0
+            } else {
+                0.0
+            });
+        }
+        out[..warm].fill(NAN_SLOT);
+    }
 }
 
 #[cfg(test)]
@@ -328,6 +399,12 @@ mod tests {
             assert_batch_equals_stream(&Macd::new(12, 26, 9), &[&x]);
             assert_batch_equals_stream(&Macd::new(26, 12, 1), &[&x]);
             for &k in &kinds {
+                for m in [0, 1, 20, 26, 33, 34, 40] {
+                    let x = &x[..m];
+                    assert_batch_equals_stream(&MacdExt::new(12, k, 26, MaType::Sma, 9, k), &[x]);
+                    assert_batch_equals_stream(&MacdExt::new(3, MaType::Sma, 2, k, 1, k), &[x]);
+                    assert_batch_equals_stream(&PriceOscillator::new(12, 26, k, true), &[x]);
+                }
                 assert_batch_equals_stream(&MacdExt::new(12, k, 26, MaType::Sma, 9, k), &[&x]);
                 assert_batch_equals_stream(&PriceOscillator::new(12, 26, k, false), &[&x]);
                 assert_batch_equals_stream(&PriceOscillator::new(12, 26, k, true), &[&x]);

@@ -1,7 +1,7 @@
 //! Range oscillators: STOCH, STOCHF, STOCHRSI, WILLR, CCI, AROON, AROONOSC,
 //! ULTOSC, MFI.
 
-use super::core::{Indicator, Slot, NAN_SLOT};
+use super::core::{as_slots, Indicator, Slot, NAN_SLOT};
 use super::ma::{Ma, MaType};
 use super::momentum::Rsi;
 use super::ring::Ring;
@@ -108,6 +108,64 @@ impl CachedExtremes {
     }
 }
 
+/// [`CachedExtremes`] over whole columns: calls `emit(today, lowest_idx,
+/// lowest, highest_idx, highest)` for every bar from `window - 1` on, with the
+/// same rescans and tie rules (`TIES_MOVE` as `rescan_ties_move`).
+#[inline(always)]
+fn scan_cached_extremes<const TIES_MOVE: bool>(
+    high: &[f64],
+    low: &[f64],
+    window: usize,
+    mut emit: impl FnMut(usize, usize, f64, usize, f64),
+) {
+    let n = high.len().min(low.len());
+    if window == 0 || n < window {
+        return;
+    }
+    let (mut lowest_idx, mut lowest) = (0, 0.0);
+    let (mut highest_idx, mut highest) = (0, 0.0);
+    // The first window always rescans, like a fresh `CachedExtremes`.
+    let mut fresh = true;
+    for today in window - 1..n {
+        let trailing = today + 1 - window;
+        if fresh || lowest_idx < trailing {
+            let k = rescan::<false, TIES_MOVE>(&low[trailing..=today]);
+            (lowest_idx, lowest) = (trailing + k, low[trailing + k]);
+        } else if low[today] <= lowest {
+            (lowest_idx, lowest) = (today, low[today]);
+        }
+        if fresh || highest_idx < trailing {
+            let k = rescan::<true, TIES_MOVE>(&high[trailing..=today]);
+            (highest_idx, highest) = (trailing + k, high[trailing + k]);
+        } else if high[today] >= highest {
+            (highest_idx, highest) = (today, high[today]);
+        }
+        fresh = false;
+        emit(today, lowest_idx, lowest, highest_idx, highest);
+    }
+}
+
+/// Where a scan from the first element of `window` (non-empty) ends that
+/// moves to any later value beating its best (`HIGH`: greater; else smaller),
+/// or tying it when `TIES_MOVE`.
+#[inline(always)]
+fn rescan<const HIGH: bool, const TIES_MOVE: bool>(window: &[f64]) -> usize {
+    let mut idx = 0;
+    let mut best = window[0];
+    for (k, &v) in window.iter().enumerate().skip(1) {
+        let wins = if HIGH {
+            v > best || (TIES_MOVE && v >= best)
+        } else {
+            v < best || (TIES_MOVE && v <= best)
+        };
+        if wins {
+            idx = k;
+            best = v;
+        }
+    }
+    idx
+}
+
 /// TA-Lib's raw stochastic %K over `period` bars.
 #[derive(Debug, Clone)]
 struct FastK {
@@ -132,14 +190,48 @@ impl FastK {
     #[inline(always)]
     fn push(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
         self.ext.push(high, low)?;
-        let (lowest, highest) = (self.ext.lowest, self.ext.highest);
-        let range = highest - lowest;
-        Some(if !is_zero_scaled(range, highest.abs() + lowest.abs()) {
-            ((close - lowest) / range) * 100.0
-        } else {
-            0.0
-        })
+        Some(fast_k(self.ext.lowest, self.ext.highest, close))
     }
+
+    /// %K of every bar from the lookback on, as `push` would give them, into
+    /// `k`; `scratch` is resized to the same length and left with the highs.
+    #[inline(always)]
+    fn batch(&self, high: &[f64], low: &[f64], close: &[f64], scratch: &mut Vec<f64>) -> Vec<f64> {
+        let lookback = self.lookback();
+        let len = close.len().saturating_sub(lookback);
+        let mut k = vec![0.0; len];
+        scratch.clear();
+        scratch.resize(len, 0.0);
+        // The extremes first, then %K in a loop of its own: its division then
+        // overlaps across bars instead of waiting behind the scan's branches.
+        let (lows, highs) = (&mut k[..], &mut scratch[..]);
+        scan_cached_extremes::<false>(high, low, self.ext.window, |today, _, lo, _, hi| {
+            lows[today - lookback] = lo;
+            highs[today - lookback] = hi;
+        });
+        let close = close.get(lookback..).unwrap_or(&[]);
+        for ((v, &hi), &c) in k.iter_mut().zip(scratch.iter()).zip(close) {
+            *v = fast_k(*v, hi, c);
+        }
+        k
+    }
+}
+
+/// %K of `close` in `[lowest, highest]`; 0 on an (almost) empty range.
+#[inline(always)]
+fn fast_k(lowest: f64, highest: f64, close: f64) -> f64 {
+    let range = highest - lowest;
+    if !is_zero_scaled(range, highest.abs() + lowest.abs()) {
+        ((close - lowest) / range) * 100.0
+    } else {
+        0.0
+    }
+}
+
+/// Runs a fresh moving average over all of `x` into `out` (same length).
+#[inline(always)]
+fn run_ma(ma: &mut Ma, x: &[f64], out: &mut [Slot]) {
+    ma.run(&[x], &mut [out], 0);
 }
 
 /// Slow stochastic: `[slowk, slowd]` (TA-Lib STOCH).
@@ -207,6 +299,38 @@ impl Indicator for Stoch {
         self.slow_d.reset();
         self.seen = 0;
     }
+
+    /// %K for the whole column, then each moving average over the whole
+    /// output of the stage before (TA-Lib's own order of work).
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let [high, low, close] = [0, 1, 2].map(|k| &inputs[k][start..]);
+        let [out_k, out_d] = outputs else {
+            return;
+        };
+        let (out_k, out_d) = (&mut out_k[start..], &mut out_d[start..]);
+        let n = close.len();
+        let total = self.lookback().min(n);
+        out_k[..total].fill(NAN_SLOT);
+        out_d[..total].fill(NAN_SLOT);
+        let mut slow_k = Vec::new();
+        let k = self.k.batch(high, low, close, &mut slow_k);
+        run_ma(&mut self.slow_k, &k, as_slots(&mut slow_k));
+        let Some(smoothed) = slow_k.get(self.lb_slow_k..) else {
+            return;
+        };
+        let Some(out_d) = out_d.get_mut(self.lb_k + self.lb_slow_k..) else {
+            return;
+        };
+        run_ma(&mut self.slow_d, smoothed, out_d);
+        let lb_d = self.slow_d.lookback();
+        for (o, &v) in out_k[total..]
+            .iter_mut()
+            .zip(smoothed.get(lb_d..).unwrap_or(&[]))
+        {
+            *o = Slot::new(v);
+        }
+    }
 }
 
 /// Fast stochastic: `[fastk, fastd]` (TA-Lib STOCHF).
@@ -253,6 +377,28 @@ impl Indicator for StochF {
         self.k.clear();
         self.fast_d.reset();
         self.seen = 0;
+    }
+
+    /// %K for the whole column, then %D over it.
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let [high, low, close] = [0, 1, 2].map(|k| &inputs[k][start..]);
+        let [out_k, out_d] = outputs else {
+            return;
+        };
+        let (out_k, out_d) = (&mut out_k[start..], &mut out_d[start..]);
+        let total = self.lookback().min(close.len());
+        out_k[..total].fill(NAN_SLOT);
+        out_d[..total].fill(NAN_SLOT);
+        let k = self.k.batch(high, low, close, &mut Vec::new());
+        let Some(out_d) = out_d.get_mut(self.k.lookback()..) else {
+            return;
+        };
+        run_ma(&mut self.fast_d, &k, out_d);
+        let lb_d = self.fast_d.lookback();
+        for (o, &v) in out_k[total..].iter_mut().zip(k.get(lb_d..).unwrap_or(&[])) {
+            *o = Slot::new(v);
+        }
     }
 }
 
@@ -303,6 +449,24 @@ impl Indicator for StochRsi {
         self.stoch.reset();
         self.seen = 0;
     }
+
+    /// RSI for the whole column, then STOCHF over it from its lookback on.
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let x = &inputs[0][start..];
+        let mut rsi = vec![0.0; x.len()];
+        self.rsi.run(&[x], &mut [as_slots(&mut rsi)], 0);
+        let lb = self.rsi.lookback().min(x.len());
+        let [out_k, out_d] = outputs else {
+            return;
+        };
+        let (out_k, out_d) = (&mut out_k[start..], &mut out_d[start..]);
+        out_k[..lb].fill(NAN_SLOT);
+        out_d[..lb].fill(NAN_SLOT);
+        let r = &rsi[lb..];
+        self.stoch
+            .run(&[r, r, r], &mut [&mut out_k[lb..], &mut out_d[lb..]], 0);
+    }
 }
 
 /// Williams' %R over `period` bars: `-100 * (highest - close)/(highest - lowest)`.
@@ -347,9 +511,7 @@ impl Indicator for WillR {
         let out = &mut outputs[0][start..];
         let p = self.scan.period();
         out[..(p - 1).min(high.len())].fill(NAN_SLOT);
-        scan_blocks::<true, true>(high, low, p, |i, h, l| {
-            out[i] = Slot::new(willr(h, l, close[i]))
-        });
+        scan_blocks::<true, true>(high, low, p, |w| w.write(out, close, willr));
     }
 }
 
@@ -413,17 +575,95 @@ impl Indicator for Cci {
         for &v in &self.slots {
             deviation += (v - average).abs();
         }
-        let above = typical - average;
-        if !is_zero_scaled(above, typical.abs() + average.abs()) && !is_zero(deviation) {
-            above / (0.015 * (deviation / p as f64))
-        } else {
-            0.0
-        }
+        cci(typical, average, deviation, p as f64)
     }
 
     fn reset(&mut self) {
         self.slots.fill(0.0);
         self.seen = 0;
+    }
+
+    /// Several windows at once, with sums in the same slot order as `update`.
+    ///
+    /// Windows starting at `base + r` (`base` a multiple of `period`, `0 <= r
+    /// < period`) have slot `j` holding the bar `base + period + j` when `j <
+    /// r`, else `base + j`. So the windows of one such group read two fixed
+    /// blocks of typical prices, each lane picking its side by `j < r`, and
+    /// lanes add in parallel while each keeps the serial order.
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let [high, low, close] = [0, 1, 2].map(|k| &inputs[k][start..]);
+        let out = &mut outputs[0][start..];
+        let p = self.period;
+        let n = close.len();
+        out[..(p - 1).min(n)].fill(NAN_SLOT);
+        if n < p {
+            return;
+        }
+        // Padded by `p` so every group's second block is whole.
+        let mut typ = vec![0.0; n + p];
+        for (((t, &h), &l), &c) in typ.iter_mut().zip(high).zip(low).zip(close) {
+            *t = (h + l + c) / 3.0;
+        }
+        let windows = n - p + 1;
+        let mut w = 0;
+        while w < windows {
+            let base = w - w % p;
+            let left = (p - (w - base)).min(windows - w);
+            let done = if left >= 8 {
+                cci_lanes::<8>(&typ, base, w - base, p, &mut out[w + p - 1..])
+            } else if left >= 4 {
+                cci_lanes::<4>(&typ, base, w - base, p, &mut out[w + p - 1..])
+            } else {
+                cci_lanes::<1>(&typ, base, w - base, p, &mut out[w + p - 1..])
+            };
+            w += done;
+        }
+    }
+}
+
+/// CCI of `L` consecutive windows starting at `base + r`, written to
+/// `out[..L]` (see [`Cci::run`]); returns `L`.
+#[inline(always)]
+fn cci_lanes<const L: usize>(
+    typ: &[f64],
+    base: usize,
+    r: usize,
+    p: usize,
+    out: &mut [Slot],
+) -> usize {
+    let (a, b) = (&typ[base..base + p], &typ[base + p..base + 2 * p]);
+    let mut sum = [0.0; L];
+    for j in 0..p {
+        for (k, s) in sum.iter_mut().enumerate() {
+            *s += if j < r + k { b[j] } else { a[j] };
+        }
+    }
+    let average = sum.map(|s| s / p as f64);
+    let mut deviation = [0.0; L];
+    for j in 0..p {
+        for (k, d) in deviation.iter_mut().enumerate() {
+            let v = if j < r + k { b[j] } else { a[j] };
+            *d += (v - average[k]).abs();
+        }
+    }
+    // Window `r + k` ends at bar `base + r + k + p - 1`.
+    let newest = &typ[base + r + p - 1..base + r + p - 1 + L];
+    for k in 0..L {
+        out[k] = Slot::new(cci(newest[k], average[k], deviation[k], p as f64));
+    }
+    L
+}
+
+/// CCI of the newest typical price against the window's mean and summed
+/// absolute deviation; 0 when either is (almost) zero.
+#[inline(always)]
+fn cci(typical: f64, average: f64, deviation: f64, p: f64) -> f64 {
+    let above = typical - average;
+    if !is_zero_scaled(above, typical.abs() + average.abs()) && !is_zero(deviation) {
+        above / (0.015 * (deviation / p))
+    } else {
+        0.0
     }
 }
 
@@ -479,6 +719,24 @@ impl Indicator for Aroon {
     fn reset(&mut self) {
         self.ext.clear();
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (high, low) = (&inputs[0][start..], &inputs[1][start..]);
+        let [down, up] = outputs else {
+            return;
+        };
+        let (down, up) = (&mut down[start..], &mut up[start..]);
+        let p = self.period;
+        let warm = p.min(high.len());
+        down[..warm].fill(NAN_SLOT);
+        up[..warm].fill(NAN_SLOT);
+        let factor = 100.0 / p as f64;
+        scan_cached_extremes::<true>(high, low, p + 1, |today, lo, _, hi, _| {
+            up[today] = Slot::new(factor * (p as i64 - (today - hi) as i64) as f64);
+            down[today] = Slot::new(factor * (p as i64 - (today - lo) as i64) as f64);
+        });
+    }
 }
 
 /// Aroon oscillator: aroon up minus aroon down.
@@ -515,6 +773,18 @@ impl Indicator for AroonOsc {
 
     fn reset(&mut self) {
         self.inner.reset();
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (high, low) = (&inputs[0][start..], &inputs[1][start..]);
+        let out = &mut outputs[0][start..];
+        let p = self.inner.period;
+        out[..p.min(high.len())].fill(NAN_SLOT);
+        let factor = 100.0 / p as f64;
+        scan_cached_extremes::<true>(high, low, p + 1, |today, lo, _, hi, _| {
+            out[today] = Slot::new(factor * (hi as i64 - lo as i64) as f64);
+        });
     }
 }
 
@@ -569,17 +839,7 @@ impl Indicator for UltOsc {
         if today == 0 {
             return f64::NAN;
         }
-        let true_low = if low < prev_close { low } else { prev_close };
-        let cmtl = close - true_low;
-        let mut tr = high - low;
-        let v = (prev_close - high).abs();
-        if v > tr {
-            tr = v;
-        }
-        let v = (prev_close - low).abs();
-        if v > tr {
-            tr = v;
-        }
+        let (cmtl, tr) = ultosc_bar(high, low, close, prev_close);
         self.close_minus_low.push(cmtl);
         self.true_range.push(tr);
         self.null_run = if tr == 0.0 && cmtl == 0.0 {
@@ -637,6 +897,98 @@ impl Indicator for UltOsc {
     fn reset(&mut self) {
         *self = Self::new(self.periods[0], self.periods[1], self.periods[2]);
     }
+
+    /// Warm-up through `update`, then the same steps over slices, chunk by
+    /// chunk: the terms of a chunk's bars (and of the `period - 1` before it,
+    /// which leave the windows) go to a small reused buffer first, so the
+    /// totals loop only reads them.
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        const CHUNK: usize = 2048;
+        let n = inputs[2].len();
+        let lookback = self.periods[2];
+        let from = self.run_rows(inputs, outputs, start, (start + lookback).min(n));
+        if from >= n {
+            return;
+        }
+        let [high, low, close] = [0, 1, 2].map(|k| &inputs[k][start..]);
+        let out = &mut outputs[0][start..];
+        let [s, m, l] = self.periods;
+        let (mut a, mut b, mut null_run) = (self.a, self.b, self.null_run);
+        let mut buf = vec![(0.0, 0.0); CHUNK + l];
+        let mut chunk = lookback;
+        while chunk < close.len() {
+            let end = (chunk + CHUNK).min(close.len());
+            // Terms of bars `first..end`; bar `i` is at `i - first`.
+            let first = chunk + 1 - l;
+            let bars = high[first..end]
+                .iter()
+                .zip(&low[first..end])
+                .zip(&close[first..end]);
+            for (t, (((&h, &lo), &c), &pc)) in buf.iter_mut().zip(bars.zip(&close[first - 1..])) {
+                *t = ultosc_bar(h, lo, c, pc);
+            }
+            let len = end - first;
+            let entering = &buf[l - 1..len];
+            // The bars leaving each window, in step with the bar entering.
+            let leaving = buf[l - s..].iter().zip(&buf[l - m..]).zip(&buf[..len]);
+            for ((o, &(cm, tr)), ((&ts, &tm), &tl)) in
+                out[chunk..end].iter_mut().zip(entering).zip(leaving)
+            {
+                null_run = if tr == 0.0 && cm == 0.0 {
+                    null_run + 1
+                } else {
+                    0
+                };
+                for k in 0..3 {
+                    a[k] += cm;
+                    b[k] += tr;
+                }
+                for (k, p) in [s, m, l].into_iter().enumerate() {
+                    if null_run >= p {
+                        a[k] = 0.0;
+                        b[k] = 0.0;
+                    }
+                }
+                if null_run >= l {
+                    null_run = l;
+                }
+                let mut output = 0.0;
+                if b[0] > 0.0 {
+                    output += 4.0 * (a[0] / b[0]);
+                }
+                if b[1] > 0.0 {
+                    output += 2.0 * (a[1] / b[1]);
+                }
+                if b[2] > 0.0 {
+                    output += a[2] / b[2];
+                }
+                for (k, (cm, tr)) in [ts, tm, tl].into_iter().enumerate() {
+                    a[k] -= cm;
+                    b[k] -= tr;
+                }
+                *o = Slot::new(100.0 * (output / 7.0));
+            }
+            chunk = end;
+        }
+        (self.a, self.b, self.null_run) = (a, b, null_run);
+    }
+}
+
+/// One bar's close minus true low and true range, TA-Lib's ULTOSC way.
+#[inline(always)]
+fn ultosc_bar(high: f64, low: f64, close: f64, prev_close: f64) -> (f64, f64) {
+    let true_low = if low < prev_close { low } else { prev_close };
+    let mut tr = high - low;
+    let v = (prev_close - high).abs();
+    if v > tr {
+        tr = v;
+    }
+    let v = (prev_close - low).abs();
+    if v > tr {
+        tr = v;
+    }
+    (close - true_low, tr)
 }
 
 /// Money Flow Index over `period` bars (TA-Lib MFI, 0.8 rules: flat typical
@@ -693,25 +1045,17 @@ impl Indicator for Mfi {
             self.pos_sum -= self.pos.get(0);
             self.neg_sum -= self.neg.get(0);
         }
-        let change = typical - self.prev_typical;
-        let scale = typical.abs() + self.prev_typical.abs();
+        let (pos, neg) = money_flow(typical, self.prev_typical, volume);
         self.prev_typical = typical;
-        let flow = typical * volume;
-        let money = if is_zero_scaled(change, scale) {
-            0.0
-        } else {
-            flow
-        };
-        let (pos, neg) = if change < 0.0 {
-            (0.0, money)
-        } else {
-            (money, 0.0)
-        };
         self.pos.push(pos);
         self.neg.push(neg);
         self.pos_sum += pos;
         self.neg_sum += neg;
-        self.null_run = if money == 0.0 { self.null_run + 1 } else { 0 };
+        self.null_run = if pos == 0.0 && neg == 0.0 {
+            self.null_run + 1
+        } else {
+            0
+        };
         if self.null_run >= p {
             self.null_run = p;
             self.pos_sum = 0.0;
@@ -720,23 +1064,104 @@ impl Indicator for Mfi {
         if today < p {
             return f64::NAN;
         }
-        let total = self.pos_sum + self.neg_sum;
-        let pos_clamped = if self.pos_sum < 0.0 {
-            0.0
-        } else if self.pos_sum > total {
-            total
-        } else {
-            self.pos_sum
-        };
-        if total <= 0.0 {
-            0.0
-        } else {
-            100.0 * (pos_clamped / total)
-        }
+        mfi(self.pos_sum, self.neg_sum)
     }
 
     fn reset(&mut self) {
         *self = Self::new(self.period);
+    }
+
+    /// Warm-up through `update` (to the first bar whose oldest flow leaves),
+    /// then the same steps over slices, chunk by chunk: the flows of a chunk's
+    /// bars and of the `period` before it go to a small reused buffer first.
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        const CHUNK: usize = 2048;
+        let n = inputs[3].len();
+        let p = self.period;
+        let from = self.run_rows(inputs, outputs, start, (start + p + 1).min(n));
+        if from >= n {
+            return;
+        }
+        let [high, low, close, volume] = [0, 1, 2, 3].map(|k| &inputs[k][start..]);
+        let out = &mut outputs[0][start..];
+        let (mut pos_sum, mut neg_sum, mut null_run) = (self.pos_sum, self.neg_sum, self.null_run);
+        let mut buf = vec![(0.0, 0.0); CHUNK + p];
+        let typical = |i: usize| (high[i] + low[i] + close[i]) / 3.0;
+        let mut chunk = p + 1;
+        while chunk < n - start {
+            let end = (chunk + CHUNK).min(n - start);
+            // Flows of bars `first..end`; bar `i` is at `i - first`.
+            let first = chunk - p;
+            let mut prev = typical(first - 1);
+            let bars = high[first..end]
+                .iter()
+                .zip(&low[first..end])
+                .zip(&close[first..end]);
+            for (f, (((&h, &l), &c), &v)) in buf.iter_mut().zip(bars.zip(&volume[first..end])) {
+                let t = (h + l + c) / 3.0;
+                *f = money_flow(t, prev, v);
+                prev = t;
+            }
+            let len = end - first;
+            let rows = buf[p..len].iter().zip(&buf[..len - p]);
+            for (o, (&(pos, neg), &(old_pos, old_neg))) in out[chunk..end].iter_mut().zip(rows) {
+                pos_sum -= old_pos;
+                neg_sum -= old_neg;
+                pos_sum += pos;
+                neg_sum += neg;
+                null_run = if pos == 0.0 && neg == 0.0 {
+                    null_run + 1
+                } else {
+                    0
+                };
+                if null_run >= p {
+                    null_run = p;
+                    pos_sum = 0.0;
+                    neg_sum = 0.0;
+                }
+                *o = Slot::new(mfi(pos_sum, neg_sum));
+            }
+            chunk = end;
+        }
+        (self.pos_sum, self.neg_sum, self.null_run) = (pos_sum, neg_sum, null_run);
+    }
+}
+
+/// One bar's positive and negative money flow: its `typical * volume` on the
+/// side of the typical price's move, none when the price is (almost) flat.
+#[inline(always)]
+fn money_flow(typical: f64, prev_typical: f64, volume: f64) -> (f64, f64) {
+    let change = typical - prev_typical;
+    let scale = typical.abs() + prev_typical.abs();
+    let flow = typical * volume;
+    let money = if is_zero_scaled(change, scale) {
+        0.0
+    } else {
+        flow
+    };
+    if change < 0.0 {
+        (0.0, money)
+    } else {
+        (money, 0.0)
+    }
+}
+
+/// The index from the window's flows; 0 when the window holds none.
+#[inline(always)]
+fn mfi(pos_sum: f64, neg_sum: f64) -> f64 {
+    let total = pos_sum + neg_sum;
+    let pos_clamped = if pos_sum < 0.0 {
+        0.0
+    } else if pos_sum > total {
+        total
+    } else {
+        pos_sum
+    };
+    if total <= 0.0 {
+        0.0
+    } else {
+        100.0 * (pos_clamped / total)
     }
 }
 
@@ -774,6 +1199,50 @@ mod tests {
                 assert_batch_equals_stream(&UltOsc::new(p, 2 * p, 4 * p), &[&h, &l, &c]);
                 assert_batch_equals_stream(&Mfi::new(p.max(2)), &[&h, &l, &c, &vol]);
             }
+        }
+    }
+
+    #[test]
+    fn chunked_batches_equal_stream() {
+        // Longer than the batch chunks, with flat stretches (null runs) and NaNs.
+        let mut c = walk(7000, 23, true);
+        for v in &mut c[3000..3100] {
+            *v = 100.0;
+        }
+        let h: Vec<f64> = c.iter().map(|v| v + 0.25).collect();
+        let l: Vec<f64> = c.iter().map(|v| v - 0.25).collect();
+        let (mut hf, mut lf) = (h.clone(), l.clone());
+        hf[3000..3100].fill(100.0);
+        lf[3000..3100].fill(100.0);
+        let vol: Vec<f64> = (0..c.len()).map(|i| 10.0 + (i % 3) as f64).collect();
+        for (h, l) in [(&h, &l), (&hf, &lf)] {
+            assert_batch_equals_stream(&UltOsc::new(7, 14, 28), &[h, l, &c]);
+            assert_batch_equals_stream(&UltOsc::new(1, 2, 3), &[h, l, &c]);
+            assert_batch_equals_stream(&Mfi::new(14), &[h, l, &c, &vol]);
+            assert_batch_equals_stream(&Mfi::new(2), &[h, l, &c, &vol]);
+            assert_batch_equals_stream(&Cci::new(20), &[h, l, &c]);
+        }
+    }
+
+    #[test]
+    fn short_columns_batch_equals_stream() {
+        let c = walk(40, 22, false);
+        let h: Vec<f64> = c.iter().map(|v| v + 0.5).collect();
+        let l: Vec<f64> = c.iter().map(|v| v - 0.5).collect();
+        for m in 0..c.len() {
+            let (h, l, c) = (&h[..m], &l[..m], &c[..m]);
+            for slow in [1, 3] {
+                let stoch = Stoch::new(5, slow, MaType::Sma, slow, MaType::Ema);
+                assert_batch_equals_stream(&stoch, &[h, l, c]);
+                assert_batch_equals_stream(&StochF::new(5, slow, MaType::Sma), &[h, l, c]);
+                assert_batch_equals_stream(&StochRsi::new(5, 5, slow, MaType::Sma), &[c]);
+            }
+            assert_batch_equals_stream(&Aroon::new(5), &[h, l]);
+            assert_batch_equals_stream(&AroonOsc::new(5), &[h, l]);
+            assert_batch_equals_stream(&WillR::new(5), &[h, l, c]);
+            assert_batch_equals_stream(&Cci::new(5), &[h, l, c]);
+            assert_batch_equals_stream(&UltOsc::new(2, 4, 7), &[h, l, c]);
+            assert_batch_equals_stream(&Mfi::new(5), &[h, l, c, c]);
         }
     }
 }

@@ -182,11 +182,17 @@ impl Indicator for LinearReg {
 /// shifted sums re-anchored like TA-Lib 0.8's variance.
 #[derive(Debug, Clone)]
 pub struct Correl {
-    period: usize,
-    inv: f64,
     xs: Ring,
     ys: Ring,
     seen: usize,
+    sums: CorrelSums,
+}
+
+/// The shifted sums behind [`Correl`].
+#[derive(Debug, Clone)]
+struct CorrelSums {
+    period: usize,
+    inv: f64,
     shift_x: f64,
     shift_y: f64,
     sum_x: f64,
@@ -199,16 +205,11 @@ pub struct Correl {
     until_reseed: i64,
 }
 
-impl Correl {
-    /// Over `period` (>= 1) bars.
-    pub fn new(period: usize) -> Self {
-        let period = period.max(1);
+impl CorrelSums {
+    fn new(period: usize) -> Self {
         Self {
             period,
             inv: 1.0 / period as f64,
-            xs: Ring::new(period),
-            ys: Ring::new(period),
-            seen: 0,
             shift_x: 0.0,
             shift_y: 0.0,
             sum_x: 0.0,
@@ -242,30 +243,11 @@ impl Correl {
             self.sum_xy - ((self.sum_x * self.sum_y) * inv),
         )
     }
-}
 
-impl Indicator for Correl {
-    type Input = [f64; 2];
-    type Output = f64;
-
-    fn lookback(&self) -> usize {
-        self.period - 1
-    }
-
+    /// The coefficient of a full window (`wx`, `wy`: the last `period` values,
+    /// oldest first, the newest already added), then drops the oldest bar.
     #[inline(always)]
-    fn update(&mut self, [x, y]: [f64; 2]) -> f64 {
-        self.xs.push(x);
-        self.ys.push(y);
-        let today = self.seen;
-        self.seen += 1;
-        if today == 0 {
-            self.shift_x = x;
-            self.shift_y = y;
-        }
-        self.add(x, y);
-        if self.seen < self.period {
-            return f64::NAN;
-        }
+    fn finish(&mut self, wx: &[f64], wy: &[f64]) -> f64 {
         let (mut ss_x, mut ss_y, mut sp_xy) = self.extract();
         self.until_reseed -= 1;
         if ss_x < 0.000001 * self.sum_x2
@@ -276,9 +258,9 @@ impl Indicator for Correl {
         {
             self.until_reseed = 32 * self.period as i64;
             let (mut sx, mut sy) = (0.0, 0.0);
-            for k in 0..self.xs.len() {
-                sx += self.xs.get(k);
-                sy += self.ys.get(k);
+            for (&x, &y) in wx.iter().zip(wy) {
+                sx += x;
+                sy += y;
             }
             self.shift_x = sx * self.inv;
             self.shift_y = sy * self.inv;
@@ -287,8 +269,8 @@ impl Indicator for Correl {
             self.sum_x2 = 0.0;
             self.sum_y2 = 0.0;
             self.sum_xy = 0.0;
-            for k in 0..self.xs.len() {
-                self.add(self.xs.get(k), self.ys.get(k));
+            for (&x, &y) in wx.iter().zip(wy) {
+                self.add(x, y);
             }
             (ss_x, ss_y, sp_xy) = self.extract();
             if ss_x < 0.0 {
@@ -298,8 +280,8 @@ impl Indicator for Correl {
                 ss_y = 0.0;
             }
         }
-        let trailing_x = self.xs.get(0) - self.shift_x;
-        let trailing_y = self.ys.get(0) - self.shift_y;
+        let trailing_x = wx[0] - self.shift_x;
+        let trailing_y = wy[0] - self.shift_y;
         let out = if ss_x > 0.000_000_000_000_01 * self.sum_x2
             && ss_y > 0.000_000_000_000_01 * self.sum_y2
         {
@@ -316,9 +298,72 @@ impl Indicator for Correl {
         self.sum_y2 -= self.leaving_y;
         out
     }
+}
+
+impl Correl {
+    /// Over `period` (>= 1) bars.
+    pub fn new(period: usize) -> Self {
+        let period = period.max(1);
+        Self {
+            xs: Ring::new(period),
+            ys: Ring::new(period),
+            seen: 0,
+            sums: CorrelSums::new(period),
+        }
+    }
+}
+
+impl Indicator for Correl {
+    type Input = [f64; 2];
+    type Output = f64;
+
+    fn lookback(&self) -> usize {
+        self.sums.period - 1
+    }
+
+    #[inline(always)]
+    fn update(&mut self, [x, y]: [f64; 2]) -> f64 {
+        self.xs.push(x);
+        self.ys.push(y);
+        if self.seen == 0 {
+            self.sums.shift_x = x;
+            self.sums.shift_y = y;
+        }
+        self.seen += 1;
+        self.sums.add(x, y);
+        if self.seen < self.sums.period {
+            return f64::NAN;
+        }
+        self.sums.finish(self.xs.as_slice(), self.ys.as_slice())
+    }
 
     fn reset(&mut self) {
-        *self = Self::new(self.period);
+        *self = Self::new(self.sums.period);
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (xs, ys) = (&inputs[0][start..], &inputs[1][start..]);
+        let out = &mut outputs[0][start..];
+        let n = xs.len().min(ys.len());
+        let p = self.sums.period;
+        out[..(p - 1).min(n)].fill(NAN_SLOT);
+        if n == 0 {
+            return;
+        }
+        // A local copy keeps the sums in registers across the loop.
+        let mut sums = self.sums.clone();
+        sums.shift_x = xs[0];
+        sums.shift_y = ys[0];
+        for i in 0..(p - 1).min(n) {
+            sums.add(xs[i], ys[i]);
+        }
+        for end in p..=n {
+            let i = end - 1;
+            sums.add(xs[i], ys[i]);
+            out[i] = Slot::new(sums.finish(&xs[end - p..end], &ys[end - p..end]));
+        }
+        self.sums = sums;
     }
 }
 
@@ -326,11 +371,17 @@ impl Indicator for Correl {
 /// (TA-Lib BETA), by shifted sums re-anchored like TA-Lib 0.8's.
 #[derive(Debug, Clone)]
 pub struct Beta {
-    period: usize,
-    n: f64,
     xs: Ring,
     ys: Ring,
     seen: usize,
+    sums: BetaSums,
+}
+
+/// The shifted return sums behind [`Beta`].
+#[derive(Debug, Clone)]
+struct BetaSums {
+    period: usize,
+    n: f64,
     last_x: f64,
     last_y: f64,
     trailing_last_x: f64,
@@ -358,16 +409,11 @@ fn shifted_return(price: f64, prev: f64, shift: f64) -> f64 {
     }
 }
 
-impl Beta {
-    /// Over `period` (>= 1) returns.
-    pub fn new(period: usize) -> Self {
-        let period = period.max(1);
+impl BetaSums {
+    fn new(period: usize) -> Self {
         Self {
             period,
             n: period as f64,
-            xs: Ring::new(period + 1),
-            ys: Ring::new(period + 1),
-            seen: 0,
             last_x: 0.0,
             last_y: 0.0,
             trailing_last_x: 0.0,
@@ -385,85 +431,17 @@ impl Beta {
         }
     }
 
+    /// The bar at index `today` of the series (0 = the first); `Some` once
+    /// the window holds `period` returns, then `wx`/`wy` must hold the last
+    /// `period + 1` prices, oldest first.
     #[inline(always)]
-    fn accumulate(&mut self, px: f64, py: f64) {
-        let x = shifted_return(px, self.last_x, self.shift_x);
-        self.last_x = px;
-        let y = shifted_return(py, self.last_y, self.shift_y);
-        self.last_y = py;
-        self.s_xx += x * x;
-        self.s_yy += y * y;
-        self.s_xy += x * y;
-        self.s_x += x;
-        self.s_y += y;
-    }
-
-    fn rebuild(&mut self) -> (f64, f64) {
-        self.until_reseed = 32 * self.period as i64;
-        // Walk the window's returns from the price before it (the ring's oldest).
-        let len = self.xs.len();
-        let (mut prev_x, mut prev_y) = (self.trailing_last_x, self.trailing_last_y);
-        let (mut mean_x, mut mean_y) = (0.0, 0.0);
-        for k in 1..len {
-            let (px, py) = (self.xs.get(k), self.ys.get(k));
-            if prev_x != 0.0 {
-                mean_x += (px - prev_x) / prev_x;
-            }
-            prev_x = px;
-            if prev_y != 0.0 {
-                mean_y += (py - prev_y) / prev_y;
-            }
-            prev_y = py;
-        }
-        self.shift_x = mean_x / self.n;
-        self.shift_y = mean_y / self.n;
-        let (mut prev_x, mut prev_y) = (self.trailing_last_x, self.trailing_last_y);
-        self.s_xx = 0.0;
-        self.s_yy = 0.0;
-        self.s_xy = 0.0;
-        self.s_x = 0.0;
-        self.s_y = 0.0;
-        for k in 1..len {
-            let (px, py) = (self.xs.get(k), self.ys.get(k));
-            let x = shifted_return(px, prev_x, self.shift_x);
-            prev_x = px;
-            let y = shifted_return(py, prev_y, self.shift_y);
-            prev_y = py;
-            self.s_xx += x * x;
-            self.s_yy += y * y;
-            self.s_xy += x * y;
-            self.s_x += x;
-            self.s_y += y;
-        }
-        let scale = self.n * self.s_xx;
-        let mut denom = scale - (self.s_x * self.s_x);
-        if denom < 0.0 {
-            denom = 0.0;
-        }
-        (scale, denom)
-    }
-}
-
-impl Indicator for Beta {
-    type Input = [f64; 2];
-    type Output = f64;
-
-    fn lookback(&self) -> usize {
-        self.period
-    }
-
-    #[inline(always)]
-    fn update(&mut self, [px, py]: [f64; 2]) -> f64 {
-        self.xs.push(px);
-        self.ys.push(py);
-        let today = self.seen;
-        self.seen += 1;
+    fn step(&mut self, today: usize, px: f64, py: f64, wx: &[f64], wy: &[f64]) -> Option<f64> {
         if today == 0 {
             self.last_x = px;
             self.last_y = py;
             self.trailing_last_x = px;
             self.trailing_last_y = py;
-            return f64::NAN;
+            return None;
         }
         if today == 1 {
             if self.last_x != 0.0 {
@@ -473,10 +451,23 @@ impl Indicator for Beta {
                 self.shift_y = (py - self.last_y) / self.last_y;
             }
         }
-        self.accumulate(px, py);
+        let x = shifted_return(px, self.last_x, self.shift_x);
+        self.last_x = px;
+        let y = shifted_return(py, self.last_y, self.shift_y);
+        self.last_y = py;
+        self.s_xx += x * x;
+        self.s_yy += y * y;
+        self.s_xy += x * y;
+        self.s_x += x;
+        self.s_y += y;
         if today < self.period {
-            return f64::NAN;
+            return None;
         }
+        Some(self.finish(wx, wy))
+    }
+
+    #[inline(always)]
+    fn finish(&mut self, wx: &[f64], wy: &[f64]) -> f64 {
         let mut scale = self.n * self.s_xx;
         let mut denom = scale - (self.s_x * self.s_x);
         self.until_reseed -= 1;
@@ -485,10 +476,10 @@ impl Indicator for Beta {
             || self.leaving_yy > 1000.0 * self.s_yy
             || self.until_reseed <= 0
         {
-            (scale, denom) = self.rebuild();
+            (scale, denom) = self.rebuild(wx, wy);
         }
         // The return leaving the window, against the price before it.
-        let (tx, ty) = (self.xs.get(1), self.ys.get(1));
+        let (tx, ty) = (wx[1], wy[1]);
         let x = shifted_return(tx, self.trailing_last_x, self.shift_x);
         self.trailing_last_x = tx;
         let y = shifted_return(ty, self.trailing_last_y, self.shift_y);
@@ -508,8 +499,100 @@ impl Indicator for Beta {
         out
     }
 
+    /// Re-anchors on the window's mean returns; `(n*S_xx, denominator)`.
+    #[inline(always)]
+    fn rebuild(&mut self, wx: &[f64], wy: &[f64]) -> (f64, f64) {
+        self.until_reseed = 32 * self.period as i64;
+        let (mut prev_x, mut prev_y) = (self.trailing_last_x, self.trailing_last_y);
+        let (mut mean_x, mut mean_y) = (0.0, 0.0);
+        for (&px, &py) in wx[1..].iter().zip(&wy[1..]) {
+            if prev_x != 0.0 {
+                mean_x += (px - prev_x) / prev_x;
+            }
+            prev_x = px;
+            if prev_y != 0.0 {
+                mean_y += (py - prev_y) / prev_y;
+            }
+            prev_y = py;
+        }
+        self.shift_x = mean_x / self.n;
+        self.shift_y = mean_y / self.n;
+        let (mut prev_x, mut prev_y) = (self.trailing_last_x, self.trailing_last_y);
+        self.s_xx = 0.0;
+        self.s_yy = 0.0;
+        self.s_xy = 0.0;
+        self.s_x = 0.0;
+        self.s_y = 0.0;
+        for (&px, &py) in wx[1..].iter().zip(&wy[1..]) {
+            let x = shifted_return(px, prev_x, self.shift_x);
+            prev_x = px;
+            let y = shifted_return(py, prev_y, self.shift_y);
+            prev_y = py;
+            self.s_xx += x * x;
+            self.s_yy += y * y;
+            self.s_xy += x * y;
+            self.s_x += x;
+            self.s_y += y;
+        }
+        let scale = self.n * self.s_xx;
+        let mut denom = scale - (self.s_x * self.s_x);
+        if denom < 0.0 {
+            denom = 0.0;
+        }
+        (scale, denom)
+    }
+}
+
+impl Beta {
+    /// Over `period` (>= 1) returns.
+    pub fn new(period: usize) -> Self {
+        let period = period.max(1);
+        Self {
+            xs: Ring::new(period + 1),
+            ys: Ring::new(period + 1),
+            seen: 0,
+            sums: BetaSums::new(period),
+        }
+    }
+}
+
+impl Indicator for Beta {
+    type Input = [f64; 2];
+    type Output = f64;
+
+    fn lookback(&self) -> usize {
+        self.sums.period
+    }
+
+    #[inline(always)]
+    fn update(&mut self, [px, py]: [f64; 2]) -> f64 {
+        self.xs.push(px);
+        self.ys.push(py);
+        let today = self.seen;
+        self.seen += 1;
+        self.sums
+            .step(today, px, py, self.xs.as_slice(), self.ys.as_slice())
+            .unwrap_or(f64::NAN)
+    }
+
     fn reset(&mut self) {
-        *self = Self::new(self.period);
+        *self = Self::new(self.sums.period);
+    }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let (xs, ys) = (&inputs[0][start..], &inputs[1][start..]);
+        let out = &mut outputs[0][start..];
+        let n = xs.len().min(ys.len());
+        let p = self.sums.period;
+        // A local copy keeps the sums in registers across the loop.
+        let mut sums = self.sums.clone();
+        for i in 0..n {
+            let from = i.saturating_sub(p);
+            let value = sums.step(i, xs[i], ys[i], &xs[from..=i], &ys[from..=i]);
+            out[i] = Slot::new(value.unwrap_or(f64::NAN));
+        }
+        self.sums = sums;
     }
 }
 

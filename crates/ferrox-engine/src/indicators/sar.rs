@@ -121,14 +121,8 @@ impl Indicator for Sar {
                         self.af = maximum;
                     }
                 }
-                let mut sar = fma(self.af, self.ep - self.sar, self.sar);
-                if sar > prev_low {
-                    sar = prev_low;
-                }
-                if sar > low {
-                    sar = low;
-                }
-                self.sar = sar;
+                let sar = fma(self.af, self.ep - self.sar, self.sar);
+                self.sar = cap::<true>(sar, prev_low, low);
                 out
             }
         } else if high >= self.sar {
@@ -161,20 +155,31 @@ impl Indicator for Sar {
                     self.af = maximum;
                 }
             }
-            let mut sar = fma(self.af, self.ep - self.sar, self.sar);
-            if sar < prev_high {
-                sar = prev_high;
-            }
-            if sar < high {
-                sar = high;
-            }
-            self.sar = sar;
+            let sar = fma(self.af, self.ep - self.sar, self.sar);
+            self.sar = cap::<false>(sar, prev_high, high);
             out
         }
     }
 
     fn reset(&mut self) {
         *self = Self::new(self.step, self.maximum);
+    }
+}
+
+/// `sar` held within the last two bars' range: lowered to `a` if above it,
+/// then to `b` if above that (`ABOVE`; else raised, mirrored).
+///
+/// The caps combine first, off the bar-to-bar dependency chain, leaving one
+/// comparison on it; the result is the same, NaNs included (a NaN cap never
+/// applies, a NaN `sar` stays).
+#[inline(always)]
+fn cap<const ABOVE: bool>(sar: f64, a: f64, b: f64) -> f64 {
+    let beyond = |x: f64, limit: f64| if ABOVE { x > limit } else { x < limit };
+    let limit = if a.is_nan() || beyond(a, b) { b } else { a };
+    if beyond(sar, limit) {
+        limit
+    } else {
+        sar
     }
 }
 

@@ -281,14 +281,17 @@ impl ShiftedVariance {
         if x.len() < p {
             return;
         }
-        self.sums.shift = x[0];
+        // A local copy keeps the sums in registers across the loop.
+        let mut sums = self.sums.clone();
+        sums.shift = x[0];
         for &v in &x[..p - 1] {
-            self.sums.add(v);
+            sums.add(v);
         }
         for end in p..=x.len() {
-            let variance = self.sums.step(&x[end - p..end]);
+            let variance = sums.step(&x[end - p..end]);
             emit(end - 1, variance);
         }
+        self.sums = sums;
     }
 }
 
@@ -483,23 +486,25 @@ impl Indicator for BBands {
             &mut middle[start..],
             &mut lower[start..],
         );
-        // The middle band into its output first; then each bar's bands from it
-        // and the variance, as `update` combines them.
+        // The middle band into its output and the variance into the upper
+        // band's first; then the bands of each bar from them, as `update`
+        // combines them, in a loop free of the variance's serial sums.
         self.middle.run(&[x], &mut [&mut *middle], 0);
         let warm = self.lookback.min(n);
+        let delay = self.var_delay.min(n);
+        // Emits exactly the rows `lookback..n` (`delay + period - 1 == lookback`).
+        self.var.scan(&x[delay..], |j, variance| {
+            upper[delay + j] = Slot::new(variance)
+        });
         for col in [&mut *upper, &mut *middle, &mut *lower] {
             col[..warm].fill(NAN_SLOT);
         }
-        let delay = self.var_delay.min(n);
-        let (up, down, sma_path, lookback) = (self.up, self.down, self.sma_path, self.lookback);
-        self.var.scan(&x[delay..], |j, variance| {
-            let i = delay + j;
-            if i < lookback {
-                return;
-            }
-            // SAFETY: `Ma::run` above wrote every row of `middle`, and rows
-            // from `lookback` on were not overwritten since.
-            let m = unsafe { middle[i].assume_init() };
+        let (up, down, sma_path) = (self.up, self.down, self.sma_path);
+        let rows = upper[warm..].iter_mut().zip(&middle[warm..]);
+        for ((u, m), l) in rows.zip(lower[warm..].iter_mut()) {
+            // SAFETY: `Ma::run` wrote every row of `middle` and the scan every
+            // row of `upper` from `lookback` on; neither was overwritten since.
+            let (variance, m) = unsafe { (u.assume_init(), m.assume_init()) };
             let deviation = if sma_path && variance == 0.0 {
                 0.0
             } else {
@@ -507,13 +512,13 @@ impl Indicator for BBands {
             };
             if up == down {
                 let width = deviation * up;
-                upper[i] = Slot::new(m + width);
-                lower[i] = Slot::new(m - width);
+                *u = Slot::new(m + width);
+                *l = Slot::new(m - width);
             } else {
-                upper[i] = Slot::new(fma(deviation, up, m));
-                lower[i] = Slot::new(m - (deviation * down));
+                *u = Slot::new(fma(deviation, up, m));
+                *l = Slot::new(m - (deviation * down));
             }
-        });
+        }
     }
 }
 
@@ -547,6 +552,17 @@ mod tests {
                     assert_batch_equals_stream(&BBands::new(p.max(2), 2.0, 1.5, k), &[&c]);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn short_columns_batch_equals_stream() {
+        let c = walk(45, 42, false);
+        for m in 0..c.len() {
+            for k in [MaType::Sma, MaType::Mama, MaType::T3] {
+                assert_batch_equals_stream(&BBands::new(5, 2.0, 1.5, k), &[&c[..m]]);
+            }
+            assert_batch_equals_stream(&Var::new(5), &[&c[..m]]);
         }
     }
 

@@ -98,91 +98,147 @@ impl Extreme {
     }
 }
 
-/// The suffix extremes of one block, scanning backward (the later element
-/// keeps a tie), into `suffix`.
+/// The running extreme of one step: `v` replaces `best` only if it beats it.
 #[inline(always)]
-fn suffix_scan<const HIGH: bool>(block: &[f64], suffix: &mut [f64]) {
-    let p = block.len();
-    let mut best = block[p - 1];
-    suffix[p - 1] = best;
-    for (s, &v) in suffix[..p - 1].iter_mut().zip(&block[..p - 1]).rev() {
-        if if HIGH { v > best } else { v < best } {
-            best = v;
-        }
-        *s = best;
+fn pick<const HIGH: bool>(v: f64, best: f64) -> f64 {
+    if if HIGH { v > best } else { v < best } {
+        v
+    } else {
+        best
     }
 }
 
-/// The prefix extremes of `block` (earliest keeps a tie) into `prefix`.
+/// The prefix extremes (earliest keeps a tie) and suffix extremes (latest
+/// keeps a tie) of one block, into `prefix` and `suffix`. The two scans are
+/// interleaved so their dependency chains overlap.
+#[inline(always)]
+fn block_scans<const HIGH: bool>(block: &[f64], prefix: &mut [f64], suffix: &mut [f64]) {
+    let p = block.len();
+    let (prefix, suffix) = (&mut prefix[..p], &mut suffix[..p]);
+    let mut fwd = block[0];
+    let mut bwd = block[p - 1];
+    prefix[0] = fwd;
+    suffix[p - 1] = bwd;
+    for j in 1..p {
+        fwd = pick::<HIGH>(block[j], fwd);
+        prefix[j] = fwd;
+        let k = p - 1 - j;
+        bwd = pick::<HIGH>(block[k], bwd);
+        suffix[k] = bwd;
+    }
+}
+
+/// The prefix extremes of a partial block (earliest keeps a tie) into `prefix`.
 #[inline(always)]
 fn prefix_scan<const HIGH: bool>(block: &[f64], prefix: &mut [f64]) {
     let mut best = block[0];
     for (s, &v) in prefix.iter_mut().zip(block) {
-        if if HIGH { v > best } else { v < best } {
-            best = v;
-        }
+        best = pick::<HIGH>(v, best);
         *s = best;
     }
 }
 
-/// The older (suffix) extreme unless the newer (prefix) one beats it.
-#[inline(always)]
-fn combine<const HIGH: bool>(suffix: f64, prefix: f64) -> f64 {
-    if if HIGH {
-        prefix > suffix
-    } else {
-        prefix < suffix
-    } {
-        prefix
-    } else {
-        suffix
+/// A run of consecutive windows found by [`scan_blocks`]: window `k` has
+/// the extremes of the newer side's prefix `k` and the older side's suffix
+/// `k` (the older keeps a tie).
+pub(crate) struct Windows<'a> {
+    /// Index of the bar ending the first window.
+    pub first: usize,
+    newer_h: &'a [f64],
+    older_h: &'a [f64],
+    newer_l: &'a [f64],
+    older_l: &'a [f64],
+}
+
+impl Windows<'_> {
+    /// Number of windows in the run.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.newer_h.len()
+    }
+
+    /// Writes `f(highest, lowest, extra)` of every window of the run into
+    /// `out[first..]`, `extra` being `extra[first..]` (any column of the bars).
+    #[inline(always)]
+    pub fn write(&self, out: &mut [Slot], extra: &[f64], f: impl Fn(f64, f64, f64) -> f64) {
+        let run = self.first..self.first + self.len();
+        let (out, extra) = (&mut out[run.clone()], &extra[run]);
+        let highs = self.newer_h.iter().zip(self.older_h);
+        let lows = self.newer_l.iter().zip(self.older_l);
+        for (((o, &x), (&nh, &oh)), (&nl, &ol)) in out.iter_mut().zip(extra).zip(highs).zip(lows) {
+            *o = Slot::new(f(pick::<true>(nh, oh), pick::<false>(nl, ol), x));
+        }
     }
 }
 
 /// TA-Lib's batch block scan over `high` and `low` windows of `p` bars: calls
-/// `emit(i, highest, lowest)` for every `i >= p-1` (a side not asked for, by
-/// `WANT_HIGH`/`WANT_LOW`, is reported as 0).
+/// `emit` with runs of consecutive windows, together covering every bar index
+/// `>= p-1` once, in order (a side not asked for, by `WANT_HIGH`/`WANT_LOW`,
+/// is reported as zeros).
+///
+/// The window ending at offset `m - 1` of a block (`0 < m < p`) is the suffix
+/// from `m` of the block before plus the prefix to `m - 1` of its own block;
+/// the window ending a block is the block.
 #[inline(always)]
 pub(crate) fn scan_blocks<const WANT_HIGH: bool, const WANT_LOW: bool>(
     high: &[f64],
     low: &[f64],
     p: usize,
-    mut emit: impl FnMut(usize, f64, f64),
+    mut emit: impl FnMut(Windows<'_>),
 ) {
     let n = high.len().min(low.len());
     if p == 0 || n < p {
         return;
     }
-    let mut buf = vec![0.0; 4 * p];
-    let (suf_h, rest) = buf.split_at_mut(p);
-    let (suf_l, rest) = rest.split_at_mut(p);
+    let mut buf = vec![0.0; 6 * p];
+    let (mut prev_h, rest) = buf.split_at_mut(p);
+    let (mut prev_l, rest) = rest.split_at_mut(p);
+    let (mut suf_h, rest) = rest.split_at_mut(p);
+    let (mut suf_l, rest) = rest.split_at_mut(p);
     let (pre_h, pre_l) = rest.split_at_mut(p);
     let mut block = 0;
-    while block + p <= n {
-        let end = block + p;
-        if WANT_HIGH {
-            suffix_scan::<true>(&high[block..end], suf_h);
-        }
-        if WANT_LOW {
-            suffix_scan::<false>(&low[block..end], suf_l);
-        }
-        emit(end - 1, suf_h[0], suf_l[0]);
-        let avail = (n - end).min(p - 1);
-        if avail > 0 {
+    while block < n {
+        let end = (block + p).min(n);
+        let len = end - block;
+        let full = len == p;
+        if full {
             if WANT_HIGH {
-                prefix_scan::<true>(&high[end..end + avail], &mut pre_h[..avail]);
+                block_scans::<true>(&high[block..end], pre_h, suf_h);
             }
             if WANT_LOW {
-                prefix_scan::<false>(&low[end..end + avail], &mut pre_l[..avail]);
+                block_scans::<false>(&low[block..end], pre_l, suf_l);
             }
-            for m in 1..=avail {
-                emit(
-                    end - 1 + m,
-                    combine::<true>(suf_h[m], pre_h[m - 1]),
-                    combine::<false>(suf_l[m], pre_l[m - 1]),
-                );
+        } else {
+            if WANT_HIGH {
+                prefix_scan::<true>(&high[block..end], &mut pre_h[..len]);
+            }
+            if WANT_LOW {
+                prefix_scan::<false>(&low[block..end], &mut pre_l[..len]);
             }
         }
+        if block > 0 {
+            // Windows ending at offsets 0..count of this block.
+            let count = if full { p - 1 } else { len };
+            emit(Windows {
+                first: block,
+                newer_h: &pre_h[..count],
+                older_h: &prev_h[1..=count],
+                newer_l: &pre_l[..count],
+                older_l: &prev_l[1..=count],
+            });
+        }
+        if full {
+            emit(Windows {
+                first: end - 1,
+                newer_h: &suf_h[..1],
+                older_h: &suf_h[..1],
+                newer_l: &suf_l[..1],
+                older_l: &suf_l[..1],
+            });
+        }
+        // This block's suffixes serve the windows ending in the next one.
+        std::mem::swap(&mut prev_h, &mut suf_h);
+        std::mem::swap(&mut prev_l, &mut suf_l);
         block = end;
     }
 }
@@ -228,9 +284,9 @@ macro_rules! extreme_indicator {
                 let p = self.scan.period;
                 out[..(p - 1).min(x.len())].fill(NAN_SLOT);
                 if $side == Side::High {
-                    scan_blocks::<true, false>(x, x, p, |i, h, _| out[i] = Slot::new(h));
+                    scan_blocks::<true, false>(x, x, p, |w| w.write(out, x, |h, _, _| h));
                 } else {
-                    scan_blocks::<false, true>(x, x, p, |i, _, l| out[i] = Slot::new(l));
+                    scan_blocks::<false, true>(x, x, p, |w| w.write(out, x, |_, l, _| l));
                 }
             }
         }
@@ -325,7 +381,7 @@ impl Indicator for MidPoint {
         let out = &mut outputs[0][start..];
         let p = self.scan.period();
         out[..(p - 1).min(x.len())].fill(NAN_SLOT);
-        scan_blocks::<true, true>(x, x, p, |i, h, l| out[i] = Slot::new((h + l) / 2.0));
+        scan_blocks::<true, true>(x, x, p, |w| w.write(out, x, |h, l, _| (h + l) / 2.0));
     }
 }
 
@@ -370,7 +426,9 @@ impl Indicator for MidPrice {
         let out = &mut outputs[0][start..];
         let p = self.scan.period();
         out[..(p - 1).min(high.len())].fill(NAN_SLOT);
-        scan_blocks::<true, true>(high, low, p, |i, h, l| out[i] = Slot::new((h + l) / 2.0));
+        scan_blocks::<true, true>(high, low, p, |w| {
+            w.write(out, high, |h, l, _| (h + l) / 2.0)
+        });
     }
 }
 
