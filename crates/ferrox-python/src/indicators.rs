@@ -105,6 +105,7 @@ pub struct TaStream {
     stream: AnyStream,
     n_inputs: usize,
     n_outputs: usize,
+    row_in: Vec<f64>,
     row_out: Vec<f64>,
 }
 
@@ -120,6 +121,7 @@ impl TaStream {
             stream: AnyStream::new(ind),
             n_inputs,
             n_outputs,
+            row_in: vec![0.0; n_inputs],
             row_out: vec![0.0; n_outputs],
         })
     }
@@ -127,7 +129,11 @@ impl TaStream {
     /// Feeds one bar (one value per input); returns the value (a tuple for
     /// several outputs), NaN during warm-up.
     #[pyo3(signature = (*values))]
-    fn update<'py>(&mut self, py: Python<'py>, values: Vec<f64>) -> PyResult<Bound<'py, PyAny>> {
+    fn update<'py>(
+        &mut self,
+        py: Python<'py>,
+        values: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         if values.len() != self.n_inputs {
             return Err(data_error(format!(
                 "{}.update takes {} values per bar, got {}",
@@ -136,7 +142,11 @@ impl TaStream {
                 values.len()
             )));
         }
-        self.stream.update(&values, &mut self.row_out);
+        // Into a buffer kept across calls: no allocation per bar.
+        for (slot, value) in self.row_in.iter_mut().zip(values.iter()) {
+            *slot = value.extract::<f64>()?;
+        }
+        self.stream.update(&self.row_in, &mut self.row_out);
         if self.n_outputs == 1 {
             Ok(self.row_out[0].into_pyobject(py)?.into_any())
         } else {

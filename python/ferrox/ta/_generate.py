@@ -188,7 +188,6 @@ def _stream(specs: list[dict[str, Any]]) -> str:
             ),
             noqa="N801, N814",
         ),
-        "from typing import cast\n\n",
         "from ferrox.ta import _api\n",
         "from ferrox.ta._vwap import StreamVWAP as VWAP\n\n",
     ]
@@ -235,7 +234,9 @@ def _stream(specs: list[dict[str, Any]]) -> str:
         out.append(
             f'        """Feeds one bar; returns ``{outs}`` at that bar, NaN during warm-up."""\n'
         )
-        out.append(f'        return cast("{result}", self._update({call}))\n')
+        # Straight to the Rust object: this is the per-bar hot path.
+        out.append(f"        value: {result} = self._inner.update({call})\n")
+        out.append("        return value\n")
     out.append("\n\n__all__ = [\n" + "".join(f'    "{n}",\n' for n in sorted(names)) + "]\n")
     return "".join(out)
 

@@ -11,8 +11,6 @@ in the Rust core; do not edit by hand.
 
 from __future__ import annotations
 
-from typing import cast
-
 from ferrox.ta import _api
 from ferrox.ta._vwap import StreamVWAP as VWAP
 
@@ -46,7 +44,8 @@ class MA(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class SMA(_api.Stream):
@@ -72,7 +71,8 @@ class SMA(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class EMA(_api.Stream):
@@ -98,7 +98,8 @@ class EMA(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class WMA(_api.Stream):
@@ -124,7 +125,8 @@ class WMA(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class DEMA(_api.Stream):
@@ -150,7 +152,8 @@ class DEMA(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class TEMA(_api.Stream):
@@ -176,7 +179,8 @@ class TEMA(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class TRIMA(_api.Stream):
@@ -202,7 +206,8 @@ class TRIMA(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class KAMA(_api.Stream):
@@ -228,7 +233,8 @@ class KAMA(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class T3(_api.Stream):
@@ -260,7 +266,8 @@ class T3(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class MAMA(_api.Stream):
@@ -292,7 +299,8 @@ class MAMA(_api.Stream):
 
     def update(self, real: float) -> tuple[float, float]:
         """Feeds one bar; returns ``mama, fama`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float]", self._update(real))
+        value: tuple[float, float] = self._inner.update(real)
+        return value
 
 
 class BBANDS(_api.Stream):
@@ -328,7 +336,8 @@ class BBANDS(_api.Stream):
 
     def update(self, real: float) -> tuple[float, float, float]:
         """Feeds one bar; returns ``upperband, middleband, lowerband`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float, float]", self._update(real))
+        value: tuple[float, float, float] = self._inner.update(real)
+        return value
 
 
 class SAR(_api.Stream):
@@ -360,7 +369,8 @@ class SAR(_api.Stream):
 
     def update(self, high: float, low: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low))
+        value: float = self._inner.update(high, low)
+        return value
 
 
 class MIDPOINT(_api.Stream):
@@ -386,7 +396,8 @@ class MIDPOINT(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class MIDPRICE(_api.Stream):
@@ -412,7 +423,8 @@ class MIDPRICE(_api.Stream):
 
     def update(self, high: float, low: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low))
+        value: float = self._inner.update(high, low)
+        return value
 
 
 class RSI(_api.Stream):
@@ -438,7 +450,8 @@ class RSI(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class STOCH(_api.Stream):
@@ -480,7 +493,8 @@ class STOCH(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> tuple[float, float]:
         """Feeds one bar; returns ``slowk, slowd`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float]", self._update(high, low, close))
+        value: tuple[float, float] = self._inner.update(high, low, close)
+        return value
 
 
 class STOCHF(_api.Stream):
@@ -513,7 +527,8 @@ class STOCHF(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> tuple[float, float]:
         """Feeds one bar; returns ``fastk, fastd`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float]", self._update(high, low, close))
+        value: tuple[float, float] = self._inner.update(high, low, close)
+        return value
 
 
 class STOCHRSI(_api.Stream):
@@ -553,7 +568,8 @@ class STOCHRSI(_api.Stream):
 
     def update(self, real: float) -> tuple[float, float]:
         """Feeds one bar; returns ``fastk, fastd`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float]", self._update(real))
+        value: tuple[float, float] = self._inner.update(real)
+        return value
 
 
 class MACD(_api.Stream):
@@ -586,7 +602,8 @@ class MACD(_api.Stream):
 
     def update(self, real: float) -> tuple[float, float, float]:
         """Feeds one bar; returns ``macd, macdsignal, macdhist`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float, float]", self._update(real))
+        value: tuple[float, float, float] = self._inner.update(real)
+        return value
 
 
 class MACDEXT(_api.Stream):
@@ -630,7 +647,8 @@ class MACDEXT(_api.Stream):
 
     def update(self, real: float) -> tuple[float, float, float]:
         """Feeds one bar; returns ``macd, macdsignal, macdhist`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float, float]", self._update(real))
+        value: tuple[float, float, float] = self._inner.update(real)
+        return value
 
 
 class PPO(_api.Stream):
@@ -663,7 +681,8 @@ class PPO(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class APO(_api.Stream):
@@ -696,7 +715,8 @@ class APO(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class MOM(_api.Stream):
@@ -722,7 +742,8 @@ class MOM(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class ROC(_api.Stream):
@@ -748,7 +769,8 @@ class ROC(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class ROCP(_api.Stream):
@@ -774,7 +796,8 @@ class ROCP(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class ROCR(_api.Stream):
@@ -800,7 +823,8 @@ class ROCR(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class CMO(_api.Stream):
@@ -826,7 +850,8 @@ class CMO(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class CCI(_api.Stream):
@@ -852,7 +877,8 @@ class CCI(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class WILLR(_api.Stream):
@@ -878,7 +904,8 @@ class WILLR(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class ADX(_api.Stream):
@@ -904,7 +931,8 @@ class ADX(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class ADXR(_api.Stream):
@@ -930,7 +958,8 @@ class ADXR(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class DX(_api.Stream):
@@ -956,7 +985,8 @@ class DX(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class PLUS_DI(_api.Stream):
@@ -982,7 +1012,8 @@ class PLUS_DI(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class MINUS_DI(_api.Stream):
@@ -1008,7 +1039,8 @@ class MINUS_DI(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class AROON(_api.Stream):
@@ -1034,7 +1066,8 @@ class AROON(_api.Stream):
 
     def update(self, high: float, low: float) -> tuple[float, float]:
         """Feeds one bar; returns ``aroondown, aroonup`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float]", self._update(high, low))
+        value: tuple[float, float] = self._inner.update(high, low)
+        return value
 
 
 class AROONOSC(_api.Stream):
@@ -1060,7 +1093,8 @@ class AROONOSC(_api.Stream):
 
     def update(self, high: float, low: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low))
+        value: float = self._inner.update(high, low)
+        return value
 
 
 class MFI(_api.Stream):
@@ -1086,7 +1120,8 @@ class MFI(_api.Stream):
 
     def update(self, high: float, low: float, close: float, volume: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close, volume))
+        value: float = self._inner.update(high, low, close, volume)
+        return value
 
 
 class BOP(_api.Stream):
@@ -1112,7 +1147,8 @@ class BOP(_api.Stream):
 
     def update(self, open: float, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(open, high, low, close))
+        value: float = self._inner.update(open, high, low, close)
+        return value
 
 
 class TRIX(_api.Stream):
@@ -1138,7 +1174,8 @@ class TRIX(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class ULTOSC(_api.Stream):
@@ -1171,7 +1208,8 @@ class ULTOSC(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class ATR(_api.Stream):
@@ -1197,7 +1235,8 @@ class ATR(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class NATR(_api.Stream):
@@ -1223,7 +1262,8 @@ class NATR(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class TRANGE(_api.Stream):
@@ -1249,7 +1289,8 @@ class TRANGE(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close))
+        value: float = self._inner.update(high, low, close)
+        return value
 
 
 class OBV(_api.Stream):
@@ -1275,7 +1316,8 @@ class OBV(_api.Stream):
 
     def update(self, real: float, volume: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real, volume))
+        value: float = self._inner.update(real, volume)
+        return value
 
 
 class AD(_api.Stream):
@@ -1301,7 +1343,8 @@ class AD(_api.Stream):
 
     def update(self, high: float, low: float, close: float, volume: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close, volume))
+        value: float = self._inner.update(high, low, close, volume)
+        return value
 
 
 class ADOSC(_api.Stream):
@@ -1333,7 +1376,8 @@ class ADOSC(_api.Stream):
 
     def update(self, high: float, low: float, close: float, volume: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(high, low, close, volume))
+        value: float = self._inner.update(high, low, close, volume)
+        return value
 
 
 class LINEARREG(_api.Stream):
@@ -1359,7 +1403,8 @@ class LINEARREG(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class LINEARREG_SLOPE(_api.Stream):
@@ -1387,7 +1432,8 @@ class LINEARREG_SLOPE(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class LINEARREG_INTERCEPT(_api.Stream):
@@ -1415,7 +1461,8 @@ class LINEARREG_INTERCEPT(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class LINEARREG_ANGLE(_api.Stream):
@@ -1443,7 +1490,8 @@ class LINEARREG_ANGLE(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class TSF(_api.Stream):
@@ -1469,7 +1517,8 @@ class TSF(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class STDDEV(_api.Stream):
@@ -1501,7 +1550,8 @@ class STDDEV(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class VAR(_api.Stream):
@@ -1533,7 +1583,8 @@ class VAR(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class CORREL(_api.Stream):
@@ -1559,7 +1610,8 @@ class CORREL(_api.Stream):
 
     def update(self, real0: float, real1: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real0, real1))
+        value: float = self._inner.update(real0, real1)
+        return value
 
 
 class BETA(_api.Stream):
@@ -1585,7 +1637,8 @@ class BETA(_api.Stream):
 
     def update(self, real0: float, real1: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real0, real1))
+        value: float = self._inner.update(real0, real1)
+        return value
 
 
 class MAX(_api.Stream):
@@ -1611,7 +1664,8 @@ class MAX(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class MIN(_api.Stream):
@@ -1637,7 +1691,8 @@ class MIN(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class SUM(_api.Stream):
@@ -1663,7 +1718,8 @@ class SUM(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class KELTNER(_api.Stream):
@@ -1696,7 +1752,8 @@ class KELTNER(_api.Stream):
 
     def update(self, high: float, low: float, close: float) -> tuple[float, float, float]:
         """Feeds one bar; returns ``upperband, middleband, lowerband`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float, float]", self._update(high, low, close))
+        value: tuple[float, float, float] = self._inner.update(high, low, close)
+        return value
 
 
 class DONCHIAN(_api.Stream):
@@ -1722,7 +1779,8 @@ class DONCHIAN(_api.Stream):
 
     def update(self, high: float, low: float) -> tuple[float, float, float]:
         """Feeds one bar; returns ``upperband, middleband, lowerband`` at that bar, NaN during warm-up."""
-        return cast("tuple[float, float, float]", self._update(high, low))
+        value: tuple[float, float, float] = self._inner.update(high, low)
+        return value
 
 
 class ZSCORE(_api.Stream):
@@ -1748,7 +1806,8 @@ class ZSCORE(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class QUANTILE(_api.Stream):
@@ -1780,7 +1839,8 @@ class QUANTILE(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 class EWMVAR(_api.Stream):
@@ -1806,7 +1866,8 @@ class EWMVAR(_api.Stream):
 
     def update(self, real: float) -> float:
         """Feeds one bar; returns ``real`` at that bar, NaN during warm-up."""
-        return cast("float", self._update(real))
+        value: float = self._inner.update(real)
+        return value
 
 
 __all__ = [

@@ -339,6 +339,48 @@ impl Indicator for Wma {
         self.trailing = 0.0;
         self.until_reseed = 8 * self.period as i64;
     }
+
+    /// Warm-up through `update`, then its steady-state arithmetic over slices
+    /// (the bar leaving the window read from the input).
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let p = self.period;
+        let from = self.run_rows(inputs, outputs, start, (start + p).min(n));
+        if p == 1 || from >= n {
+            if from < n {
+                self.run_rows(inputs, outputs, from, n);
+            }
+            return;
+        }
+        let (x, out) = (&inputs[0][start..n], &mut outputs[0][start..n]);
+        let first = from - start;
+        let (pf, divider, reseed) = (p as f64, self.divider, 8 * p as i64);
+        let (mut sub, mut sum, mut until) = (self.sub, self.sum, self.until_reseed);
+        let rows = out[first..]
+            .iter_mut()
+            .zip(&x[first..])
+            .zip(&x[first - p..]);
+        for (i, ((o, &v), &trailing)) in (first..).zip(rows) {
+            sub += v;
+            sub -= trailing;
+            sum += v * pf;
+            until -= 1;
+            if until <= 0 {
+                until = reseed;
+                sub = 0.0;
+                sum = 0.0;
+                for (w, &u) in x[i + 1 - p..=i].iter().enumerate() {
+                    sub += u;
+                    sum += u * (w + 1) as f64;
+                }
+            }
+            *o = Slot::new(sum / divider);
+            sum -= sub;
+        }
+        (self.sub, self.sum, self.until_reseed) = (sub, sum, until);
+        self.trailing = x[x.len() - p];
+    }
 }
 
 // ---------------------------------------------------------------- DEMA / TEMA
@@ -1263,6 +1305,9 @@ mod tests {
                 assert_batch_equals_stream(&T3::new(p, 0.7), &cols);
             }
             assert_batch_equals_stream(&Mama::new(0.5, 0.05), &cols);
+            for m in 0..10 {
+                assert_batch_equals_stream(&Wma::new(4), &[&x[..m]]);
+            }
         }
     }
 

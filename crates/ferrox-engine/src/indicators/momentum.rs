@@ -228,6 +228,45 @@ impl Indicator for Cmo {
     fn reset(&mut self) {
         self.avg.reset();
     }
+
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let p = self.avg.period;
+        let from = self.run_rows(inputs, outputs, start, (start + p + 1).min(n));
+        if p == 1 || from >= n {
+            self.run_rows(inputs, outputs, from, n);
+            return;
+        }
+        // Steady state: `update`'s arithmetic without its warm-up branches.
+        let (x, out) = (&inputs[0][from..n], &mut outputs[0][from..n]);
+        let WilderGainLoss {
+            mut gain,
+            mut loss,
+            mut prev_value,
+            ..
+        } = self.avg;
+        let (pf, keep) = (p as f64, (p - 1) as f64);
+        for (o, &v) in out.iter_mut().zip(x) {
+            let change = v - prev_value;
+            prev_value = v;
+            loss *= keep;
+            gain *= keep;
+            if change < 0.0 {
+                loss -= change;
+            } else {
+                gain += change;
+            }
+            loss /= pf;
+            gain /= pf;
+            let total = gain + loss;
+            *o = Slot::new(if total > 0.0 {
+                100.0 * ((gain - loss) / total)
+            } else {
+                0.0
+            });
+        }
+    }
 }
 
 /// How a change over `period` bars is expressed.

@@ -1,6 +1,6 @@
 //! Volume: OBV, AD, ADOSC.
 
-use super::core::Indicator;
+use super::core::{Indicator, Slot};
 use super::fma;
 
 /// On Balance Volume (TA-Lib OBV), starting from the first bar's volume.
@@ -133,6 +133,28 @@ impl Indicator for AdOsc {
         self.fast = 0.0;
         self.slow = 0.0;
     }
+
+    /// Warm-up through `update`, then its steady-state arithmetic over slices.
+    #[inline(always)]
+    fn run(&mut self, inputs: &[&[f64]], outputs: &mut [&mut [Slot]], start: usize) {
+        let n = inputs[0].len();
+        let from = self.run_rows(inputs, outputs, start, (start + self.lookback + 1).min(n));
+        if from >= n {
+            return;
+        }
+        let [high, low, close, volume] = [0, 1, 2, 3].map(|k| &inputs[k][from..n]);
+        let (fk, sk) = (self.fast_k, self.slow_k);
+        let (mut ad, mut fast, mut slow) = (self.ad, self.fast, self.slow);
+        let bars = high.iter().zip(low).zip(close).zip(volume);
+        for (o, (((&h, &l), &c), &v)) in outputs[0][from..n].iter_mut().zip(bars) {
+            ad = ad_step(ad, h, l, c, v);
+            fast = fma(1.0 - fk, fast, fk * ad);
+            slow = fma(1.0 - sk, slow, sk * ad);
+            *o = Slot::new(fast - slow);
+        }
+        (self.ad, self.fast, self.slow) = (ad, fast, slow);
+        self.seen += n - from;
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +173,11 @@ mod tests {
             assert_batch_equals_stream(&Ad::default(), &[&h, &l, &c, &vol]);
             assert_batch_equals_stream(&AdOsc::new(3, 10), &[&h, &l, &c, &vol]);
             assert_batch_equals_stream(&AdOsc::new(10, 3), &[&h, &l, &c, &vol]);
+            assert_batch_equals_stream(&AdOsc::new(1, 1), &[&h, &l, &c, &vol]);
+            for m in 0..12 {
+                let cols = [&h[..m], &l[..m], &c[..m], &vol[..m]];
+                assert_batch_equals_stream(&AdOsc::new(3, 10), &cols);
+            }
         }
     }
 }
