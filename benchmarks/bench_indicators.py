@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import talib
 
@@ -46,7 +47,9 @@ from ferrox.ta import stream
 
 DATA = Path(os.environ.get("FERROX_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 REAL_BARS = DATA / "bars" / "btc-perp-20211231-20220201_1m.csv"
-Bars = dict[str, np.ndarray]
+Array = npt.NDArray[np.float64]
+Bars = dict[str, Array]
+Call = Callable[[], object]
 
 #: polars equivalents: name -> (label, function of the bars).
 POLARS: dict[str, tuple[str, Callable[[dict[str, pl.Series]], Any]]] = {
@@ -86,7 +89,7 @@ def real_bars() -> Bars | None:
     }
 
 
-def args_for(spec: dict[str, Any], bars: Bars) -> list[np.ndarray]:
+def args_for(spec: dict[str, Any], bars: Bars) -> list[Array]:
     columns = {"real": "close", "real0": "high", "real1": "low", "session": "close"}
     out = [bars[columns.get(i, i)] for i in spec["inputs"]]
     if spec["name"] == "VWAP":
@@ -94,13 +97,21 @@ def args_for(spec: dict[str, Any], bars: Bars) -> list[np.ndarray]:
     return out
 
 
-def best_ns(fn: Callable[[], object], repeat: int) -> float:
-    best = math.inf
+def best_ns(calls: list[Call], repeat: int) -> list[float]:
+    """Best time of each call, in ns; the calls take turns so that every one
+    sees the same machine conditions (caches, clock, other load)."""
+    best = [math.inf] * len(calls)
     for _ in range(repeat):
-        t0 = time.perf_counter_ns()
-        fn()
-        best = min(best, time.perf_counter_ns() - t0)
+        for k, call in enumerate(calls):
+            t0 = time.perf_counter_ns()
+            call()
+            best[k] = min(best[k], time.perf_counter_ns() - t0)
     return best
+
+
+def bind(fn: Callable[..., object], *args: object, **kwargs: object) -> Call:
+    """``fn`` with its arguments, ready to time."""
+    return lambda: fn(*args, **kwargs)
 
 
 def same(ours: Any, theirs: Any) -> bool:
@@ -126,27 +137,31 @@ def batch_table(bars: Bars, label: str, names: list[str], repeat: int) -> None:
         if name not in names:
             continue
         args = args_for(spec, bars)
-        ours_fn: Callable[..., Any] = getattr(ta, name)
         if name == "VWAP":  # the session key is a keyword in the Python API
-
-            def ours_fn(*a: np.ndarray) -> Any:
-                return ta.VWAP(*a[:4], session=a[4])
-
-        ours = best_ns(lambda f=ours_fn, a=args: f(*a), repeat) / n
-        line = f"{name:<20} {ours:>9.2f}"
+            ours_call = bind(ta.VWAP, *args[:4], session=args[4])
+        else:
+            ours_call = bind(getattr(ta, name), *args)
+        calls = [ours_call]
         if spec["talib"]:
             theirs_fn = getattr(talib, name)
-            mark = "" if same(ours_fn(*args), theirs_fn(*args)) else "  (differs!)"
-            theirs = best_ns(lambda f=theirs_fn, a=args: f(*a), repeat) / n
+            mark = "" if same(ours_call(), theirs_fn(*args)) else "  (differs!)"
+            calls.append(bind(theirs_fn, *args))
+        else:
+            mark = ""
+        if name in POLARS:
+            op, fn = POLARS[name]
+            calls.append(bind(fn, pl_bars))
+        times = [t / n for t in best_ns(calls, repeat)]
+        ours = times.pop(0)
+        line = f"{name:<20} {ours:>9.2f}"
+        if spec["talib"]:
+            theirs = times.pop(0)
             ratios.append(ours / theirs)
             line += f" {theirs:>9.2f} {ours / theirs:>7.2f}"
         else:
-            mark = ""
             line += f" {'-':>9} {'-':>7}"
         if name in POLARS:
-            op, fn = POLARS[name]
-            polars_ns = best_ns(lambda fn=fn: fn(pl_bars), repeat) / n
-            line += f"   {polars_ns:>9.2f}  {op}"
+            line += f"   {times.pop(0):>9.2f}  {op}"
         print(line + mark)
     if ratios:
         geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
@@ -157,6 +172,11 @@ def batch_table(bars: Bars, label: str, names: list[str], repeat: int) -> None:
         )
 
 
+def feed_fresh(cls: Callable[[], Any], *series: Array) -> object:
+    """A fresh stream fed whole series."""
+    return cls().update_many(*series)
+
+
 def stream_table(bars: Bars, names: list[str], repeat: int) -> None:
     n = len(bars["close"])
     print(f"\n== streaming, {n:,} bars fed one at a time; ns per bar")
@@ -165,7 +185,8 @@ def stream_table(bars: Bars, names: list[str], repeat: int) -> None:
     for name in [x for x in ("SMA", "EMA", "RSI", "MACD", "ATR", "BBANDS", "STOCH") if x in names]:
         args = args_for(specs[name], bars)
         cls = getattr(stream, name)
-        many = best_ns(lambda cls=cls, a=args: cls().update_many(*a), repeat) / n
+        [many] = best_ns([bind(feed_fresh, cls, *args)], repeat)
+        many /= n
         live = cls()
         rows = list(zip(*(a[:100_000].tolist() for a in args), strict=True))
         t0 = time.perf_counter_ns()
@@ -184,11 +205,13 @@ def main() -> None:
     names = [s["name"] for s in _core.ta_specs()]
     if opts.only:
         names = [n for n in opts.only.split(",") if n in names]
-    print(f"ferrox.ta vs talib {talib.__version__} (TA-Lib C {talib.__ta_version__.decode()})")
+    c_version = getattr(talib, "__ta_version__", b"?").decode()
+    print(f"ferrox.ta vs talib {talib.__version__} (TA-Lib C {c_version})")
     batch_table(random_walk(opts.n), "random walk", names, opts.repeat)
     real = real_bars()
     if real is not None:
-        batch_table(real, "real BTC-PERP 1m bars", names, max(opts.repeat, 20))
+        # Small enough to repeat many more times than the long walk.
+        batch_table(real, "real BTC-PERP 1m bars", names, max(opts.repeat, 100))
     else:
         print(f"\n(real bars not found at {REAL_BARS}; set FERROX_DATA)")
     stream_table(random_walk(opts.n), names, opts.repeat)

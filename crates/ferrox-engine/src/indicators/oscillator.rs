@@ -1,7 +1,7 @@
 //! Range oscillators: STOCH, STOCHF, STOCHRSI, WILLR, CCI, AROON, AROONOSC,
 //! ULTOSC, MFI.
 
-use super::core::{as_slots, Indicator, Slot, NAN_SLOT};
+use super::core::{as_slots, written, Indicator, Slot, NAN_SLOT};
 use super::ma::{Ma, MaType};
 use super::momentum::Rsi;
 use super::ring::Ring;
@@ -193,27 +193,34 @@ impl FastK {
         Some(fast_k(self.ext.lowest, self.ext.highest, close))
     }
 
-    /// %K of every bar from the lookback on, as `push` would give them, into
-    /// `k`; `scratch` is resized to the same length and left with the highs.
+    /// %K of every bar from the lookback on, as `push` would give them,
+    /// written to `k[lookback..]`; `scratch[lookback..]` (another output
+    /// column) is overwritten with the window highs.
     #[inline(always)]
-    fn batch(&self, high: &[f64], low: &[f64], close: &[f64], scratch: &mut Vec<f64>) -> Vec<f64> {
+    fn batch(
+        &self,
+        high: &[f64],
+        low: &[f64],
+        close: &[f64],
+        k: &mut [Slot],
+        scratch: &mut [Slot],
+    ) {
         let lookback = self.lookback();
-        let len = close.len().saturating_sub(lookback);
-        let mut k = vec![0.0; len];
-        scratch.clear();
-        scratch.resize(len, 0.0);
+        if close.len() <= lookback {
+            return;
+        }
         // The extremes first, then %K in a loop of its own: its division then
         // overlaps across bars instead of waiting behind the scan's branches.
-        let (lows, highs) = (&mut k[..], &mut scratch[..]);
+        let (lows, highs) = (&mut k[lookback..], &mut scratch[lookback..]);
         scan_cached_extremes::<false>(high, low, self.ext.window, |today, _, lo, _, hi| {
-            lows[today - lookback] = lo;
-            highs[today - lookback] = hi;
+            lows[today - lookback] = Slot::new(lo);
+            highs[today - lookback] = Slot::new(hi);
         });
-        let close = close.get(lookback..).unwrap_or(&[]);
-        for ((v, &hi), &c) in k.iter_mut().zip(scratch.iter()).zip(close) {
-            *v = fast_k(*v, hi, c);
+        for ((v, hi), &c) in lows.iter_mut().zip(highs.iter()).zip(&close[lookback..]) {
+            // SAFETY: the scan wrote every row from the lookback on.
+            let (lo, hi) = unsafe { (v.assume_init(), hi.assume_init()) };
+            *v = Slot::new(fast_k(lo, hi, c));
         }
-        k
     }
 }
 
@@ -311,25 +318,23 @@ impl Indicator for Stoch {
         let (out_k, out_d) = (&mut out_k[start..], &mut out_d[start..]);
         let n = close.len();
         let total = self.lookback().min(n);
+        // The output columns hold every stage, no other buffer: %K goes to
+        // the %D column, slow %K from it to its own column, slow %D from that
+        // back to the %D column.
+        let (lb_k, lb_slow_k) = (self.lb_k, self.lb_slow_k);
+        self.k.batch(high, low, close, out_d, out_k);
+        if lb_k < n {
+            // SAFETY: `batch` wrote every row of `out_d` from `lb_k` on.
+            let k = unsafe { written(&out_d[lb_k..]) };
+            run_ma(&mut self.slow_k, k, &mut out_k[lb_k..]);
+        }
+        if lb_k + lb_slow_k < n {
+            // SAFETY: the slow %K run wrote every row from `lb_k` on.
+            let smoothed = unsafe { written(&out_k[lb_k + lb_slow_k..]) };
+            run_ma(&mut self.slow_d, smoothed, &mut out_d[lb_k + lb_slow_k..]);
+        }
         out_k[..total].fill(NAN_SLOT);
         out_d[..total].fill(NAN_SLOT);
-        let mut slow_k = Vec::new();
-        let k = self.k.batch(high, low, close, &mut slow_k);
-        run_ma(&mut self.slow_k, &k, as_slots(&mut slow_k));
-        let Some(smoothed) = slow_k.get(self.lb_slow_k..) else {
-            return;
-        };
-        let Some(out_d) = out_d.get_mut(self.lb_k + self.lb_slow_k..) else {
-            return;
-        };
-        run_ma(&mut self.slow_d, smoothed, out_d);
-        let lb_d = self.slow_d.lookback();
-        for (o, &v) in out_k[total..]
-            .iter_mut()
-            .zip(smoothed.get(lb_d..).unwrap_or(&[]))
-        {
-            *o = Slot::new(v);
-        }
     }
 }
 
@@ -387,18 +392,18 @@ impl Indicator for StochF {
             return;
         };
         let (out_k, out_d) = (&mut out_k[start..], &mut out_d[start..]);
-        let total = self.lookback().min(close.len());
+        let n = close.len();
+        let total = self.lookback().min(n);
+        // %K straight into its column (the %D column as scratch), %D from it.
+        let lb_k = self.k.lookback();
+        self.k.batch(high, low, close, out_k, out_d);
+        if lb_k < n {
+            // SAFETY: `batch` wrote every row of `out_k` from `lb_k` on.
+            let k = unsafe { written(&out_k[lb_k..]) };
+            run_ma(&mut self.fast_d, k, &mut out_d[lb_k..]);
+        }
         out_k[..total].fill(NAN_SLOT);
         out_d[..total].fill(NAN_SLOT);
-        let k = self.k.batch(high, low, close, &mut Vec::new());
-        let Some(out_d) = out_d.get_mut(self.k.lookback()..) else {
-            return;
-        };
-        run_ma(&mut self.fast_d, &k, out_d);
-        let lb_d = self.fast_d.lookback();
-        for (o, &v) in out_k[total..].iter_mut().zip(k.get(lb_d..).unwrap_or(&[])) {
-            *o = Slot::new(v);
-        }
     }
 }
 
