@@ -43,6 +43,13 @@ def _is_pandas_series(value: object) -> bool:
 
 def as_float64(func: str, arg: str, value: object) -> Float64Array:
     """``value`` as a contiguous 1-D float64 array, or a DataError naming ``arg``."""
+    if (
+        type(value) is np.ndarray
+        and value.dtype == np.float64
+        and value.ndim == 1
+        and value.flags.c_contiguous
+    ):
+        return value  # the common case, without the checks below
     try:
         if isinstance(value, pl.Series):
             if not (value.dtype.is_numeric() or value.dtype == pl.Boolean):
@@ -66,6 +73,8 @@ def as_float64(func: str, arg: str, value: object) -> Float64Array:
 
 def int_param(func: str, arg: str, value: object) -> float:
     """An integer parameter (its range is checked by the core)."""
+    if type(value) is int:
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ConfigError(f"{func}: {arg} must be an integer, got {value!r}")
     return float(value)
@@ -73,6 +82,8 @@ def int_param(func: str, arg: str, value: object) -> float:
 
 def float_param(func: str, arg: str, value: object) -> float:
     """A real parameter (its range is checked by the core)."""
+    if type(value) is float:
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ConfigError(f"{func}: {arg} must be a number, got {value!r}")
     return float(value)
@@ -97,11 +108,13 @@ def run(func: str, inputs: Sequence[tuple[str, object]], params: Sequence[float]
     """Computes ``func`` and returns its outputs shaped like ``talib``'s."""
     outputs = _core.ta_compute(func, columns(func, inputs), list(params))
     first = inputs[0][1]
-    if _is_pandas_series(first):
+    if type(first) is np.ndarray:
+        wrapped: list[Any] = list(outputs)
+    elif _is_pandas_series(first):
         import pandas as pd
 
         index = first.index  # type: ignore[attr-defined]
-        wrapped: list[Any] = [pd.Series(o, index=index) for o in outputs]
+        wrapped = [pd.Series(o, index=index) for o in outputs]
     elif isinstance(first, pl.Series):
         wrapped = [pl.Series(first.name, o) for o in outputs]
     else:
