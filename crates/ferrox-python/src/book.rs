@@ -478,19 +478,14 @@ fn replay_l3<'py>(
             )));
         }
     }
-    let mut actions = Vec::with_capacity(n);
-    let mut sides = Vec::with_capacity(n);
-    for row in 0..n {
-        actions.push(action_of(action[row], row)?);
-        sides.push(side_of(side[row], row)?);
-    }
-    let out = py.detach(|| {
+    let out = py.detach(|| -> Result<L3Out, String> {
         let mut book = L3Book::new();
         let mut out = L3Out::default();
         for row in 0..n {
             let delta = BookDelta {
-                action: actions[row],
-                side: sides[row],
+                action: BookAction::from_code(action[row])
+                    .ok_or_else(|| bad_action(action[row], row))?,
+                side: BookSide::from_code(side[row]).ok_or_else(|| bad_side(side[row], row))?,
                 price: price[row],
                 size: size[row],
                 order_id: order_id[row],
@@ -518,8 +513,9 @@ fn replay_l3<'py>(
             out.queued_orders.push(book.queued_order_count() as u64);
             out.crossed.push(book.is_crossed());
         }
-        out
+        Ok(out)
     });
+    let out = out.map_err(data_error)?;
     let dict = PyDict::new(py);
     dict.set_item("row", PyArray1::from_vec(py, out.row))?;
     dict.set_item("ts_event", PyArray1::from_vec(py, out.ts_event))?;

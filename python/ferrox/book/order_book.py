@@ -11,6 +11,11 @@ from ferrox.model.schema import BookSide
 Level = tuple[Price, Quantity]
 
 
+def _side_name(side: BookSide) -> str:
+    """The core's name for a book side."""
+    return "bid" if side is BookSide.BID else "ask"
+
+
 class OrderBook:
     """An L2 book of ``instrument`` that applies deltas one at a time.
 
@@ -104,18 +109,18 @@ class OrderBook:
 
     def average_fill_price(self, side: BookSide, size: Quantity) -> float | None:
         """Average price of taking ``size`` from ``side`` (ASK for a buy); None if too thin."""
-        name = "bid" if side is BookSide.BID else "ask"
+        name = _side_name(side)
         raw = self._book.average_fill_price(name, size.rescaled(self._sp).raw)
         return None if raw is None else raw / 10**self._pp
 
     def cumulative_depth(self, side: BookSide, levels: int) -> Quantity:
         """Total size of the best ``levels`` levels of ``side``."""
-        name = "bid" if side is BookSide.BID else "ask"
+        name = _side_name(side)
         return Quantity.from_raw(self._book.cumulative_depth(name, levels), self._sp)
 
     def join_queue(self, order_id: int, side: BookSide, price: Price) -> Quantity:
         """Tracks an own order resting at ``price``; returns the size queued ahead of it."""
-        name = "bid" if side is BookSide.BID else "ask"
+        name = _side_name(side)
         raw = self._book.join_queue(order_id, name, price.rescaled(self._pp).raw)
         return Quantity.from_raw(raw, self._sp)
 
@@ -136,7 +141,7 @@ class OrderBook:
 
     def levels(self, side: BookSide, n: int) -> list[Level]:
         """Up to ``n`` levels of ``side``, best first."""
-        name = "bid" if side is BookSide.BID else "ask"
+        name = _side_name(side)
         return [
             (Price.from_raw(p, self._pp), Quantity.from_raw(s, self._sp))
             for p, s in self._book.levels(name, n)

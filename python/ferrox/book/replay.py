@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import polars as pl
 
@@ -27,6 +30,14 @@ _INPUT_COLUMNS = {
 }
 
 
+def _arrays(deltas: pl.DataFrame, columns: Mapping[str, type[object]]) -> dict[str, Any]:
+    """The named columns of ``deltas`` as contiguous numpy arrays of the given dtypes."""
+    missing = [c for c in columns if c not in deltas.columns]
+    if missing:
+        raise ConfigError(f"deltas: missing columns {missing}; expected the deltas schema")
+    return {n: np.ascontiguousarray(deltas[n].to_numpy(), dtype=t) for n, t in columns.items()}
+
+
 def replay(
     deltas: pl.DataFrame,
     instrument: Instrument,
@@ -45,14 +56,8 @@ def replay(
     """
     if levels < 1:
         raise ConfigError(f"levels: expected at least 1, got {levels}")
-    missing = [c for c in _INPUT_COLUMNS if c not in deltas.columns]
-    if missing:
-        raise ConfigError(f"deltas: missing columns {missing}; expected the deltas schema")
+    arrays = _arrays(deltas, _INPUT_COLUMNS)
     chosen = check_rule(rule) if rule is not None else sync_rule_for(instrument.id)
-    arrays = {
-        name: np.ascontiguousarray(deltas[name].to_numpy(), dtype=dtype)
-        for name, dtype in _INPUT_COLUMNS.items()
-    }
     out = replay_l2(**arrays, rule=chosen, levels=levels)
     columns: dict[str, object] = {
         "row": out["row"],
@@ -91,10 +96,7 @@ def replay_mbo(deltas: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, str]
         "flags": np.uint8,
         "ts_event": np.int64,
     }
-    missing = [c for c in columns if c not in deltas.columns]
-    if missing:
-        raise ConfigError(f"deltas: missing columns {missing}; expected the deltas schema")
-    arrays = {n: np.ascontiguousarray(deltas[n].to_numpy(), dtype=t) for n, t in columns.items()}
+    arrays = _arrays(deltas, columns)
     out = replay_l3(**arrays)
     errors: list[tuple[int, str]] = out.pop("errors")
     return pl.DataFrame(out), errors
