@@ -34,7 +34,7 @@ gates: $(STAMP)
 	$(BIN)/mypy
 
 rust-test:
-	cargo test -p ferrox-engine --quiet
+	cargo test -p ferrox-engine -p ferrox-research --quiet
 
 py-test: build
 	$(BIN)/pytest -q

@@ -1,0 +1,1 @@
+//! Factor expressions over an instrument × time panel.

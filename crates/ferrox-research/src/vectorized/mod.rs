@@ -1,0 +1,1 @@
+//! Vectorised portfolio simulation over a time × column layout.
