@@ -9,4 +9,5 @@ pub mod bars;
 pub mod book;
 pub mod data;
 pub mod indicators;
+pub mod orders;
 pub mod types;

@@ -1,0 +1,11 @@
+//! Orders: the vocabulary, one order's state machine, contingencies and
+//! execution algorithms.
+
+pub mod order;
+pub mod types;
+
+pub use order::{Order, OrderError, OrderEvent, OrderEventKind};
+pub use types::{
+    ClientOrderId, ContingencyType, LiquiditySide, OrderRequest, OrderSide, OrderStatus,
+    OrderType, TimeInForce, TrailingOffsetType,
+};
