@@ -1,0 +1,5 @@
+//! Risk: portfolio risk measures (value at risk, expected shortfall, beta,
+//! correlation) and the pre-trade controls every order passes.
+
+pub mod portfolio;
+// `pub mod pretrade;` (pre-trade controls and the kill switch) is declared here when it lands.
