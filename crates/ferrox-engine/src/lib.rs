@@ -9,6 +9,6 @@ pub mod bars;
 pub mod book;
 pub mod data;
 pub mod indicators;
-pub mod risk;
 pub mod orders;
+pub mod risk;
 pub mod types;
