@@ -37,7 +37,7 @@ def as_floats(values: SeriesLike, name: str = "returns") -> FloatArray:
     bad = ~np.isfinite(array)
     if bad.any():
         row = int(np.argmax(bad))
-        raise DataError(f"{name}: row {row} is {array[row]!r}; expected a finite number")
+        raise DataError(f"{name}: row {row} is {float(array[row])}; expected a finite number")
     return np.array(array, dtype=np.float64, copy=True)
 
 
