@@ -9,6 +9,8 @@ pub mod bars;
 pub mod book;
 pub mod data;
 pub mod indicators;
+pub mod matching;
 pub mod orders;
+pub mod portfolio;
 pub mod risk;
 pub mod types;

@@ -12,6 +12,8 @@
 //! the engine delays those by the acknowledgement latency before the
 //! strategy sees them.
 
+pub mod lob;
+
 use crate::orders::{ClientOrderId, OrderEvent, OrderRequest};
 use crate::types::{Bar, BookDelta, QuoteTick, TradeTick, UnixNanos};
 
