@@ -322,3 +322,43 @@ class TaStream:
     def n_inputs(self) -> int: ...
     @property
     def n_outputs(self) -> int: ...
+
+# --- vectorized.rs ---------------------------------------------------------
+
+_F64 = npt.NDArray[np.float64]
+_Prices = tuple[_F64, _F64 | None, _F64 | None, _F64 | None]
+_Params = tuple[_F64, _F64, _F64, _F64, _F64, _F64, _F64]
+
+def vsim_signals(
+    n_rows: int,
+    prices: _Prices,
+    entries: npt.NDArray[np.bool_],
+    exits: npt.NDArray[np.bool_],
+    short_entries: npt.NDArray[np.bool_] | None,
+    short_exits: npt.NDArray[np.bool_] | None,
+    params: _Params,
+    size_type: str,
+    price: str,
+    group_lens: list[int],
+    init_cash: _F64,
+) -> dict[str, Any]: ...
+def vsim_target(
+    n_rows: int,
+    prices: _Prices,
+    target: _F64,
+    params: _Params,
+    size_type: str,
+    price: str,
+    group_lens: list[int],
+    init_cash: _F64,
+) -> dict[str, Any]: ...
+def vsim_orders(
+    n_rows: int,
+    prices: _Prices,
+    size: _F64,
+    params: _Params,
+    size_type: str,
+    price: str,
+    group_lens: list[int],
+    init_cash: _F64,
+) -> dict[str, Any]: ...

@@ -11,6 +11,7 @@ mod decimals;
 mod errors;
 mod indicators;
 mod values;
+mod vectorized;
 
 /// The compiled core of ferrox.
 #[pymodule]
@@ -22,5 +23,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bars::register(m)?;
     binance::register(m)?;
     indicators::register(m)?;
+    vectorized::register(m)?;
     Ok(())
 }
