@@ -16,6 +16,7 @@ from ferrox.cli import book, data
 from ferrox.cli._common import STATE
 from ferrox.cli.bars import bars_command
 from ferrox.cli.demo import demo_command
+from ferrox.cli.report import report_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -26,6 +27,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(book.app, name="book")
 app.command("demo")(demo_command)
 app.command("bars")(bars_command)
+app.command("report")(report_command)
 
 
 def _version(value: bool) -> None:

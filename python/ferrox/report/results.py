@@ -61,8 +61,8 @@ def load_results(results_dir: str | Path) -> Results:
     missing = [name for name in ("meta.json", "equity.parquet") if not (root / name).is_file()]
     if missing:
         raise DataError(
-            f"{root}: not a backtest results folder: {' and '.join(missing)} missing "
-            "(expected meta.json and equity.parquet, as written by ferrox backtest run)"
+            f"{root}: not a backtest results folder: no {' and no '.join(missing)} "
+            "(ferrox backtest run CONFIG --out DIR writes them)"
         )
     meta = _read_json(root / "meta.json")
     equity = _read_parquet(root / "equity.parquet", EQUITY_COLUMNS).sort("ts")
