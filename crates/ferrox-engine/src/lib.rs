@@ -11,5 +11,6 @@ pub mod data;
 pub mod indicators;
 pub mod matching;
 pub mod orders;
+pub mod portfolio;
 pub mod risk;
 pub mod types;
