@@ -1,11 +1,15 @@
 //! Orders: the vocabulary, one order's state machine, contingencies and
 //! execution algorithms.
 
+pub mod contingency;
 pub mod order;
 pub mod types;
 
+pub use contingency::{
+    Bracket, ContingencyAction, ContingencyError, ContingencyManager, OrderLookup,
+};
 pub use order::{Order, OrderError, OrderEvent, OrderEventKind};
 pub use types::{
-    ClientOrderId, ContingencyType, LiquiditySide, OrderRequest, OrderSide, OrderStatus,
-    OrderType, TimeInForce, TrailingOffsetType,
+    ClientOrderId, ContingencyType, LiquiditySide, OrderRequest, OrderSide, OrderStatus, OrderType,
+    TimeInForce, TrailingOffsetType,
 };
