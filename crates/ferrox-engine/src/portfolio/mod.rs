@@ -267,7 +267,19 @@ impl Portfolio {
         let mut starting = vec![0i128; n];
         for &(c, amount) in &config.starting_balances {
             check(c)?;
-            starting[usize::from(c)] += amount;
+            if amount < 0 {
+                return Err(PortfolioError::Config(format!(
+                    "starting balance of {} is negative: {}",
+                    currencies.code(c),
+                    format_money(amount, currencies.get(c).map_or(0, |x| x.precision))
+                )));
+            }
+            let slot = &mut starting[usize::from(c)];
+            *slot = slot
+                .checked_add(amount)
+                .ok_or_else(|| PortfolioError::Overflow {
+                    what: format!("starting balance of {}", currencies.code(c)),
+                })?;
         }
         let mut quote_precision = Vec::with_capacity(instruments.len());
         let mut price_scale = Vec::with_capacity(instruments.len());
@@ -432,6 +444,26 @@ impl Portfolio {
         }
         self.positions[i] = pos;
         Ok(effect)
+    }
+
+    /// The fee of a fill on `instrument` under `model`, in raw money at its
+    /// quote currency's precision (see [`FeeModel::fee`]).
+    pub fn fee(
+        &self,
+        model: &FeeModel,
+        instrument: u32,
+        price: i64,
+        quantity: i64,
+        liquidity: crate::orders::LiquiditySide,
+    ) -> Result<i128, PortfolioError> {
+        let i = self.index(instrument)?;
+        model.fee(
+            price,
+            quantity,
+            liquidity,
+            &self.instruments[i],
+            self.quote_precision[i],
+        )
     }
 
     /// Sets the last price of `instrument` (for unrealised PnL and exposure).
@@ -736,9 +768,9 @@ impl Portfolio {
             &self.positions[i],
             self.quote_precision[i],
         );
-        let closable = match (self.config.oms, side) {
-            (_, OrderSide::Buy) => pos.short.quantity,
-            (_, OrderSide::Sell) => pos.long.quantity,
+        let closable = match side {
+            OrderSide::Buy => pos.short.quantity,
+            OrderSide::Sell => pos.long.quantity,
         };
         let opening = match (self.config.oms, reduce_only) {
             (_, true) => 0,
@@ -789,14 +821,17 @@ impl Portfolio {
     /// currency, exactly; an error names the currency and both sides.
     pub fn verify(&self) -> Result<(), PortfolioError> {
         let n = self.balances.len();
-        let mut expected: Vec<i128> = (0..n).map(|c| self.realized[c] - self.fees[c]).collect();
+        // Saturating sums: a checker must not panic, and a saturated sum cannot reconcile.
+        let mut expected: Vec<i128> = (0..n)
+            .map(|c| self.realized[c].saturating_sub(self.fees[c]))
+            .collect();
         let mut realized = vec![0i128; n];
         let mut fees = vec![0i128; n];
         for (i, pos) in self.positions.iter().enumerate() {
             let spec = &self.instruments[i];
             let q = usize::from(spec.quote_currency);
-            realized[q] += pos.realized_pnl;
-            fees[q] += pos.fees;
+            realized[q] = realized[q].saturating_add(pos.realized_pnl);
+            fees[q] = fees[q].saturating_add(pos.fees);
             if pos.long.quantity < 0 || pos.short.quantity < 0 {
                 return Err(PortfolioError::Unreconciled {
                     currency: self.currencies.code(spec.quote_currency),
@@ -804,19 +839,21 @@ impl Portfolio {
                 });
             }
             if self.config.account_type == AccountType::Cash {
-                expected[q] += pos.short.cost - pos.long.cost;
+                expected[q] =
+                    expected[q].saturating_add(pos.short.cost.saturating_sub(pos.long.cost));
                 if let Some(b) = spec.base_currency {
                     let bp = self.currencies.get(b).map_or(0, |c| c.precision);
                     let units = i128::from(pos.net_quantity()) * i128::from(spec.multiplier);
-                    expected[usize::from(b)] +=
+                    let credit =
                         rescale_round(units, u32::from(spec.size_precision), u32::from(bp))
                             .unwrap_or(i128::MAX);
+                    expected[usize::from(b)] = expected[usize::from(b)].saturating_add(credit);
                 }
             }
         }
         for c in 0..n {
             let code = || self.currencies.code(c as CurrencyId);
-            let change = self.balances[c] - self.starting[c];
+            let change = self.balances[c].saturating_sub(self.starting[c]);
             if change != expected[c] {
                 return Err(PortfolioError::Unreconciled {
                     currency: code(),

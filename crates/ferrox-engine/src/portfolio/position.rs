@@ -82,6 +82,14 @@ impl InstrumentSpec {
     }
 }
 
+/// `a + b`, or an overflow error naming `what`.
+#[inline]
+fn add(a: i128, b: i128, what: &str) -> Result<i128, PortfolioError> {
+    a.checked_add(b).ok_or_else(|| PortfolioError::Overflow {
+        what: format!("{what}: {a} + {b}"),
+    })
+}
+
 /// One side of a position: a non-negative quantity and its cost basis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Leg {
@@ -203,10 +211,16 @@ impl Position {
         };
         let mut pnl = 0i128;
         if self.long.quantity > 0 {
-            pnl += spec.notional(mark, self.long.quantity, money_precision)? - self.long.cost;
+            let value = spec.notional(mark, self.long.quantity, money_precision)?;
+            pnl = add(value, -self.long.cost, "unrealised PnL")?;
         }
         if self.short.quantity > 0 {
-            pnl += self.short.cost - spec.notional(mark, self.short.quantity, money_precision)?;
+            let value = spec.notional(mark, self.short.quantity, money_precision)?;
+            pnl = add(
+                pnl,
+                add(self.short.cost, -value, "unrealised PnL")?,
+                "unrealised PnL",
+            )?;
         }
         Ok(pnl)
     }
@@ -239,11 +253,11 @@ impl Position {
         match side {
             PositionSide::Long => {
                 self.long.open(quantity, notional)?;
-                effect.cash_delta -= notional;
+                effect.cash_delta = add(effect.cash_delta, -notional, "cash")?;
             }
             PositionSide::Short => {
                 self.short.open(quantity, notional)?;
-                effect.cash_delta += notional;
+                effect.cash_delta = add(effect.cash_delta, notional, "cash")?;
             }
         }
         effect.opened += quantity;
@@ -264,17 +278,17 @@ impl Position {
         let realized = match side {
             PositionSide::Long => {
                 let removed = self.long.close(quantity)?;
-                effect.cash_delta += notional;
-                notional - removed
+                effect.cash_delta = add(effect.cash_delta, notional, "cash")?;
+                add(notional, -removed, "realised PnL")?
             }
             PositionSide::Short => {
                 let removed = self.short.close(quantity)?;
-                effect.cash_delta -= notional;
-                removed - notional
+                effect.cash_delta = add(effect.cash_delta, -notional, "cash")?;
+                add(removed, -notional, "realised PnL")?
             }
         };
-        effect.realized_pnl += realized;
-        self.realized_pnl += realized;
+        effect.realized_pnl = add(effect.realized_pnl, realized, "realised PnL")?;
+        self.realized_pnl = add(self.realized_pnl, realized, "realised PnL")?;
         effect.closed += quantity;
         Ok(())
     }

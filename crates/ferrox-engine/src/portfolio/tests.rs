@@ -384,6 +384,22 @@ fn cash_account_refuses_a_base_currency_coarser_than_the_size_precision() {
 }
 
 #[test]
+fn portfolio_fee_uses_the_instruments_quote_precision() {
+    let p = margin(OmsType::Netting);
+    let fees = FeeModel::parse("0.0002", "0.0004").unwrap();
+    // 0.001 BTC x 61800.30 x 2 bp = 0.01236006 USDT.
+    let fee = p.fee(&fees, 0, 61_800_30, 1, LiquiditySide::Maker).unwrap();
+    assert_eq!(fee, 1_236_006);
+}
+
+#[test]
+fn negative_starting_balance_is_a_config_error() {
+    let config = PortfolioConfig::cash(USDT, -ONE);
+    let err = Portfolio::new(config, vec![btcusdt()], currencies()).unwrap_err();
+    assert!(err.to_string().contains("-1.00000000"), "{err}");
+}
+
+#[test]
 fn leverage_parses_decimal_text() {
     let l = Leverage::parse("2.5").unwrap();
     assert_eq!(l.as_f64(), 2.5);
