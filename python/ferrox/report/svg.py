@@ -254,13 +254,24 @@ def heatmap(
     negative: str,
     positive: str,
     fmt: Callable[[float], str],
+    own_scale_last: bool = False,
 ) -> str:
-    """A grid of coloured, labelled cells (None cells stay blank)."""
+    """A grid of coloured, labelled cells (None cells stay blank).
+
+    Colours scale with the largest magnitude; with ``own_scale_last`` the last
+    column (a yearly total) is scaled apart so that it does not wash out the rest.
+    """
     cell_w, cell_h, head, side = 70, 30, 24, 60
     width = side + cell_w * len(columns)
     height = head + cell_h * max(len(rows), 1) + 4
-    finite = [abs(v) for row in cells for v in row if v is not None and math.isfinite(v)]
-    scale = max(finite) if finite else 0.0
+    split = len(columns) - 1 if own_scale_last else len(columns)
+
+    def largest(values: list[float | None]) -> float:
+        finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
+        return max(finite) if finite else 0.0
+
+    body_scale = largest([v for row in cells for v in row[:split]])
+    last_scale = largest([v for row in cells for v in row[split:]])
     body = []
     for j, name in enumerate(columns):
         x = side + j * cell_w + cell_w / 2
@@ -278,6 +289,7 @@ def heatmap(
                     f'fill="#f6f8fa"/>'
                 )
                 continue
+            scale = body_scale if j < split else last_scale
             color = diverging_color(value, scale, negative, positive)
             body.append(
                 f'<rect class="cell" x="{x}" y="{y}" width="{cell_w - 2}" height="{cell_h - 2}" '

@@ -229,6 +229,7 @@ def _charts(
                     negative=c["month_loss"],
                     positive=c["month_gain"],
                     fmt=lambda v: f"{v * 100:.1f}%",
+                    own_scale_last=True,
                 ),
             )
         )
