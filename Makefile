@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.deps-stamp
 
-.PHONY: demo test build gates rust-test py-test bench clean
+.PHONY: demo test build gates rust-test py-test bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,13 @@ gates: $(STAMP)
 rust-test:
 	cargo test -p ferrox-engine -p ferrox-research --quiet
 
-py-test: build
+# Headless Chromium renders the HTML tearsheet in the tests (Debian's package; sudo only if not root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -q && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+py-test: build chromium
 	$(BIN)/pytest -q
 
 # The whole test suite: gates, Rust tests, Python tests. .ci/run calls exactly this.

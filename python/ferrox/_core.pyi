@@ -362,3 +362,51 @@ def vsim_orders(
     group_lens: list[int],
     init_cash: _F64,
 ) -> dict[str, Any]: ...
+
+# --- risk.rs ---------------------------------------------------------------
+
+def risk_quantile(values: npt.NDArray[np.float64], p: float, interpolation: str) -> float: ...
+def risk_horizon_series(
+    daily: npt.NDArray[np.float64], horizon: int, scaling: str, compound: bool
+) -> npt.NDArray[np.float64]: ...
+def risk_historical_var(
+    daily: npt.NDArray[np.float64],
+    confidence: float,
+    horizon: int,
+    scaling: str,
+    compound: bool,
+    interpolation: str,
+) -> tuple[float, float]: ...
+def risk_portfolio_moments(
+    exposures: npt.NDArray[np.float64],
+    mean: npt.NDArray[np.float64],
+    covariance: npt.NDArray[np.float64],
+) -> tuple[float, float]: ...
+def risk_parametric_var(
+    mu: float, sigma: float, confidence: float, horizon: int
+) -> tuple[float, float]: ...
+def risk_simulate_pnl(
+    exposures: npt.NDArray[np.float64],
+    mean: npt.NDArray[np.float64],
+    covariance: npt.NDArray[np.float64],
+    horizon: int,
+    simulations: int,
+    seed: int,
+    revaluation: str,
+) -> npt.NDArray[np.float64]: ...
+def risk_monte_carlo_var(
+    exposures: npt.NDArray[np.float64],
+    mean: npt.NDArray[np.float64],
+    covariance: npt.NDArray[np.float64],
+    confidence: float,
+    horizon: int,
+    simulations: int,
+    seed: int,
+    revaluation: str,
+    interpolation: str,
+) -> tuple[float, float]: ...
+def risk_covariance(columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]: ...
+def risk_beta(returns: npt.NDArray[np.float64], benchmark: npt.NDArray[np.float64]) -> float: ...
+def risk_correlation(
+    returns: npt.NDArray[np.float64], benchmark: npt.NDArray[np.float64]
+) -> float: ...

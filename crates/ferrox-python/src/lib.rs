@@ -10,6 +10,7 @@ mod book;
 mod decimals;
 mod errors;
 mod indicators;
+mod risk;
 mod values;
 mod vectorized;
 
@@ -23,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bars::register(m)?;
     binance::register(m)?;
     indicators::register(m)?;
+    risk::register(m)?;
     vectorized::register(m)?;
     Ok(())
 }
