@@ -5,6 +5,9 @@ pub mod contingency;
 pub mod order;
 pub mod types;
 
+#[cfg(test)]
+mod tests;
+
 pub use contingency::{
     Bracket, ContingencyAction, ContingencyError, ContingencyManager, OrderLookup,
 };

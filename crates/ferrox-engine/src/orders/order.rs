@@ -8,8 +8,7 @@
 use thiserror::Error;
 
 use super::types::{
-    ClientOrderId, ContingencyType, LiquiditySide, OrderRequest, OrderSide, OrderStatus,
-    OrderType,
+    ClientOrderId, ContingencyType, LiquiditySide, OrderRequest, OrderSide, OrderStatus, OrderType,
 };
 use crate::types::UnixNanos;
 
@@ -229,6 +228,18 @@ impl Order {
             (E::Submitted, S::Initialized) => S::Submitted,
             (E::Accepted, S::Submitted) => S::Accepted,
             (E::Rejected { .. }, S::Submitted) => S::Rejected,
+            // The venue's answer to the submit, overtaken by a cancel/modify
+            // sent before that answer came back.
+            (E::Accepted, S::PendingCancel | S::PendingUpdate)
+                if self.status_before_pending == S::Submitted =>
+            {
+                from
+            }
+            (E::Rejected { .. }, S::PendingCancel | S::PendingUpdate)
+                if self.status_before_pending == S::Submitted =>
+            {
+                S::Rejected
+            }
             (E::PendingCancel, S::Submitted | S::Accepted | S::Triggered | S::PartiallyFilled)
             | (E::PendingCancel, S::PendingUpdate) => S::PendingCancel,
             (E::PendingUpdate, S::Submitted | S::Accepted | S::Triggered | S::PartiallyFilled) => {
@@ -236,6 +247,8 @@ impl Order {
             }
             (E::Updated { .. }, S::PendingUpdate) => self.status_before_pending,
             (E::Updated { .. }, S::Accepted | S::Triggered | S::PartiallyFilled) => from,
+            // A modify answered while a cancel sent after it waits.
+            (E::Updated { .. } | E::ModifyRejected { .. }, S::PendingCancel) => from,
             (E::CancelRejected { .. }, S::PendingCancel) => self.status_before_pending,
             (E::ModifyRejected { .. }, S::PendingUpdate) => self.status_before_pending,
             (E::Triggered, S::Accepted | S::PendingUpdate | S::PendingCancel)
@@ -268,7 +281,11 @@ impl Order {
             ) => S::Cancelled,
             (
                 E::Expired,
-                S::Accepted | S::Triggered | S::PendingCancel | S::PendingUpdate | S::PartiallyFilled,
+                S::Accepted
+                | S::Triggered
+                | S::PendingCancel
+                | S::PendingUpdate
+                | S::PartiallyFilled,
             ) => S::Expired,
             _ => return Err(illegal()),
         };
@@ -327,6 +344,10 @@ impl Order {
                 if matches!(from, S::PendingCancel | S::PendingUpdate) {
                     self.status_before_pending = S::Triggered;
                 }
+                self.status = next;
+            }
+            E::Accepted if from != S::Submitted => {
+                self.status_before_pending = S::Accepted;
                 self.status = next;
             }
             E::PendingCancel | E::PendingUpdate => {
