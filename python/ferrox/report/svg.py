@@ -16,7 +16,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 WIDTH, HEIGHT = 1000, 280
-LEFT, RIGHT, TOP, BOTTOM = 70, 20, 16, 34
+LEFT, RIGHT, TOP, BOTTOM = 70, 20, 30, 34
 AXIS_COLOR, GRID_COLOR, TEXT_COLOR = "#57606a", "#d8dee4", "#24292f"
 
 
@@ -165,8 +165,8 @@ def line_chart(
         )
         legend_x = LEFT + 12 + index * 170
         body.append(
-            f'<rect x="{legend_x}" y="{TOP + 8}" width="14" height="4" fill="{line.color}"/>'
-            f'<text x="{legend_x + 20}" y="{TOP + 14}">{escape(line.label)}</text>'
+            f'<rect x="{legend_x}" y="{TOP - 16}" width="14" height="4" fill="{line.color}"/>'
+            f'<text x="{legend_x + 20}" y="{TOP - 10}">{escape(line.label)}</text>'
         )
     body.append(frame.border())
     return _svg(body, label)
@@ -203,9 +203,16 @@ def histogram(
     bins: int = 60,
     marker: tuple[float, str, str] | None = None,
 ) -> str:
-    """Counts of ``values`` in equal-width bins; ``marker`` draws a labelled vertical line."""
+    """Counts of ``values`` in equal-width bins; ``marker`` draws a labelled vertical line.
+
+    Returns beyond the 0.5% and 99.5% quantiles are counted in the end bins, so
+    a few extreme minutes do not squeeze the body of the distribution into one bar.
+    """
     if values.shape[0] == 0:
         return _svg([f'<text x="{LEFT}" y="40">no data</text>'], label)
+    low, high = (float(q) for q in np.quantile(values, [0.005, 0.995]))
+    if high > low:
+        values = np.clip(values, low, high)
     counts, edges = np.histogram(values, bins=bins)
     frame = _Frame(float(edges[0]), float(edges[-1]), 0.0, float(counts.max()) * 1.05)
     body = frame.y_axis(lambda v: f"{v:,.0f}")

@@ -184,6 +184,17 @@ def _section(title: str, body: str) -> str:
     return f"<section><h2>{escape(title)}</h2>{body}</section>"
 
 
+def _rolling_window(count: int, periods: float) -> tuple[int, str]:
+    """The longest of 30, 7 or 1 days that fits four times in the sample, else a tenth of it."""
+    if not math.isfinite(periods) or count < 20:
+        return 0, ""
+    for days in (30, 7, 1):
+        window = round(periods * days / 365)
+        if 2 <= window <= count // 4:
+            return window, f"{days} day{'s' if days > 1 else ''}, "
+    return max(2, count // 10), ""
+
+
 def _charts(
     times: IntArray,
     values: FloatArray,
@@ -248,12 +259,12 @@ def _charts(
                 ),
             )
         )
-    window = max(2, round(periods * 30 / 365)) if math.isfinite(periods) else 0
-    if window and returns.shape[0] > window:
+    window, span = _rolling_window(returns.shape[0], periods)
+    if window:
         rolling = rolling_sharpe(returns, window, periods_per_year=periods)
         sections.append(
             _section(
-                f"Rolling Sharpe (30 days, {window:,} periods)",
+                f"Rolling Sharpe ({span}{window:,} periods)",
                 svg.line_chart(
                     times[1:],
                     [svg.Line("Rolling Sharpe", rolling, c["rolling_sharpe"])],
