@@ -227,6 +227,12 @@ pub struct PositionReport {
     pub quote_currency: CurrencyId,
 }
 
+/// Raw money at `precision` as a float (reporting only).
+#[inline]
+fn money_f64(raw: i128, precision: u8) -> f64 {
+    raw as f64 / 10f64.powi(i32::from(precision))
+}
+
 /// One account's balances and positions.
 #[derive(Debug, Clone)]
 pub struct Portfolio {
@@ -608,6 +614,58 @@ impl Portfolio {
         self.fees.get(usize::from(currency)).copied().unwrap_or(0)
     }
 
+    /// Realised PnL of `instrument` in quote-currency units, for reporting;
+    /// 0 for an unknown index.
+    pub fn realized_pnl_f64(&self, instrument: u32) -> f64 {
+        let i = instrument as usize;
+        match (self.positions.get(i), self.quote_precision.get(i)) {
+            (Some(pos), Some(&mp)) => money_f64(pos.realized_pnl, mp),
+            _ => 0.0,
+        }
+    }
+
+    /// Unrealised PnL of `instrument` at its mark in quote-currency units, for
+    /// reporting; 0 for an unknown index, `NaN` on overflow.
+    pub fn unrealized_pnl_f64(&self, instrument: u32) -> f64 {
+        let i = instrument as usize;
+        match (
+            self.positions.get(i),
+            self.instruments.get(i),
+            self.quote_precision.get(i),
+        ) {
+            (Some(pos), Some(spec), Some(&mp)) => pos
+                .unrealized_pnl(spec, mp)
+                .map_or(f64::NAN, |pnl| money_f64(pnl, mp)),
+            _ => 0.0,
+        }
+    }
+
+    /// The balance of the base currency in its units (the account's cash in a
+    /// single-currency setup), for reporting.
+    pub fn cash_base(&self) -> f64 {
+        let base = self.config.base_currency;
+        money_f64(
+            self.balance(base),
+            self.currencies.get(base).map_or(0, |c| c.precision),
+        )
+    }
+
+    /// Raw quote money of `instrument` (a fee, a PnL) as exact decimal text.
+    pub fn format_quote_money(&self, instrument: u32, raw: i128) -> String {
+        format_money(
+            raw,
+            self.quote_precision
+                .get(instrument as usize)
+                .copied()
+                .unwrap_or(0),
+        )
+    }
+
+    /// A fee of `instrument` (raw quote money) as exact decimal text.
+    pub fn format_fee(&self, instrument: u32, fee: i128) -> String {
+        self.format_quote_money(instrument, fee)
+    }
+
     /// Money precision of `currency`.
     pub fn money_precision(&self, currency: CurrencyId) -> Result<u8, PortfolioError> {
         self.currency_index(currency)?;
@@ -621,7 +679,7 @@ impl Portfolio {
             return Ok(0.0);
         }
         let rate = self.rate(currency, self.config.base_currency)?;
-        Ok(raw as f64 / 10f64.powi(i32::from(precision)) * rate)
+        Ok(money_f64(raw, precision) * rate)
     }
 
     /// Sum over instruments of `f(position, spec, money precision)` in the base currency.

@@ -400,6 +400,22 @@ fn negative_starting_balance_is_a_config_error() {
 }
 
 #[test]
+fn reporting_numbers_are_in_currency_units() {
+    let mut p = margin(OmsType::Netting);
+    p.apply_fill(&Fill {
+        fee: ONE / 4,
+        ..fill(Buy, 100_00, 2_000)
+    })
+    .unwrap();
+    p.apply_fill(&fill(Sell, 110_00, 1_000)).unwrap();
+    p.mark_price(0, 90_00).unwrap();
+    assert_eq!(p.realized_pnl_f64(0), 10.0);
+    assert_eq!(p.unrealized_pnl_f64(0), -10.0);
+    assert_eq!(p.cash_base(), 10_000.0 + 10.0 - 0.25);
+    assert_eq!(p.format_fee(0, ONE / 4), "0.25000000");
+}
+
+#[test]
 fn leverage_parses_decimal_text() {
     let l = Leverage::parse("2.5").unwrap();
     assert_eq!(l.as_f64(), 2.5);
