@@ -8,6 +8,7 @@
 pub mod bars;
 pub mod book;
 pub mod data;
+pub mod engine;
 pub mod indicators;
 pub mod matching;
 pub mod orders;

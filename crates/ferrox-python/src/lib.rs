@@ -4,13 +4,17 @@
 
 use pyo3::prelude::*;
 
+mod backtest;
 mod bars;
 mod binance;
 mod book;
 mod decimals;
 mod errors;
+mod factors;
 mod indicators;
+mod lob;
 mod risk;
+mod strategies;
 mod values;
 mod vectorized;
 
@@ -24,7 +28,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bars::register(m)?;
     binance::register(m)?;
     indicators::register(m)?;
+    lob::register(m)?;
+    factors::register(m)?;
     risk::register(m)?;
     vectorized::register(m)?;
+    backtest::register(m)?;
+    strategies::register(m)?;
     Ok(())
 }

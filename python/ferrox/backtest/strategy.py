@@ -1,0 +1,358 @@
+"""The Python strategy API.
+
+Subclass :class:`Strategy` and override the callbacks you need; the engine
+calls only those, so a bar strategy never pays for book deltas crossing into
+Python. Instruments are named by id (``"BTCUSDT.BINANCE"``); quantities and
+prices are exact (``str``, ``Decimal``, ``int``; a ``float`` is taken at its
+shortest repr) and refused when finer than the instrument's increment.
+
+Example (a strategy that buys once and holds)::
+
+    from ferrox.backtest import Strategy
+
+    class BuyAndHold(Strategy):
+        def __init__(self, instrument: str, quantity: str = "1") -> None:
+            super().__init__()
+            self.instrument = instrument
+            self.quantity = quantity
+
+        def on_bar(self, bar) -> None:
+            if self.position(self.instrument) == 0 and not self.open_orders():
+                self.buy(self.instrument, self.quantity)
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from ferrox.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ferrox._core import Bar, EngineContext, Fill, OrderEvent, Quote, Trade
+    from ferrox.model.instrument import Instrument
+
+Number = str | int | float | Decimal
+
+
+@dataclass(frozen=True)
+class _InstrumentRef:
+    index: int
+    id: str
+    price_precision: int
+    size_precision: int
+
+
+def _to_raw(value: Number, precision: int, what: str) -> int:
+    """Exact decimal -> raw integer at ``precision``; refuses anything finer."""
+    try:
+        dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ConfigError(f"{what}: {value!r} is not a decimal number") from None
+    scaled = dec.scaleb(precision)
+    if scaled != scaled.to_integral_value():
+        raise ConfigError(
+            f"{what}: {value} has more than {precision} decimal places (the instrument's increment)"
+        )
+    return int(scaled)
+
+
+@functools.cache
+def _indicator_specs() -> dict[str, dict[str, Any]]:
+    from ferrox import _core
+
+    return {s["name"]: s for s in _core.ta_specs()}
+
+
+def _indicator_spec(name: str) -> dict[str, Any]:
+    try:
+        return _indicator_specs()[name.upper()]
+    except KeyError:
+        raise ConfigError(f"unknown indicator {name!r} (see ferrox.ta)") from None
+
+
+class Indicator:
+    """An indicator the engine updates on every bar of its instrument, before ``on_bar``."""
+
+    def __init__(self, strategy: Strategy, handle: int, name: str, n_outputs: int) -> None:
+        self._strategy = strategy
+        self._handle = handle
+        self.name = name
+        self.n_outputs = n_outputs
+
+    @property
+    def value(self) -> float:
+        """The first output's current value (NaN during warm-up)."""
+        return self._strategy._context().indicator_value(self._handle, 0)
+
+    def output(self, index: int) -> float:
+        """Output ``index``'s current value (e.g. MACD's signal line is 1)."""
+        return self._strategy._context().indicator_value(self._handle, index)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the warm-up is over."""
+        return self._strategy._context().indicator_ready(self._handle)
+
+
+class Strategy:
+    """Base class of Python strategies: callbacks to override, and the engine API.
+
+    Callbacks: :meth:`on_start`, :meth:`on_stop`, :meth:`on_trade`,
+    :meth:`on_quote`, :meth:`on_book`, :meth:`on_bar`, :meth:`on_timer`,
+    :meth:`on_order` (every order event), :meth:`on_fill`, :meth:`on_position`.
+    The engine API (orders, books, portfolio, indicators, timers) is usable
+    inside callbacks.
+    """
+
+    def __init__(self) -> None:
+        self._ctx: EngineContext | None = None
+        self._refs: dict[str, _InstrumentRef] = {}
+        self._ids: list[str] = []
+
+    # ---- wiring (called by the runner and the engine) -------------------
+
+    def _attach(self, instruments: list[Instrument]) -> None:
+        self._refs = {}
+        self._ids = []
+        for index, inst in enumerate(instruments):
+            self._refs[inst.id] = _InstrumentRef(
+                index, inst.id, inst.price_precision, inst.size_precision
+            )
+            self._ids.append(inst.id)
+
+    def _bind(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+
+    def _context(self) -> EngineContext:
+        if self._ctx is None:
+            raise ConfigError("the strategy is not running in an engine")
+        return self._ctx
+
+    def _ref(self, instrument: str) -> _InstrumentRef:
+        try:
+            return self._refs[instrument]
+        except KeyError:
+            known = ", ".join(self._refs) or "none"
+            raise ConfigError(
+                f"instrument {instrument!r} is not in this backtest (instruments: {known})"
+            ) from None
+
+    def instrument_id(self, index: int) -> str:
+        """The id of the instrument at ``index`` (as in events' ``instrument``)."""
+        return self._ids[index]
+
+    # ---- callbacks --------------------------------------------------------
+
+    def on_start(self) -> None:
+        """Before the first event: subscribe to bars, create indicators."""
+
+    def on_stop(self) -> None:
+        """After the last event."""
+
+    def on_trade(self, trade: Trade) -> None:
+        """A trade print."""
+
+    def on_quote(self, quote: Quote) -> None:
+        """A best bid/offer update."""
+
+    def on_book(self, instrument: int) -> None:
+        """The book of instrument index ``instrument`` changed (consistent state)."""
+
+    def on_bar(self, bar: Bar) -> None:
+        """A bar closed."""
+
+    def on_timer(self, timer_id: int) -> None:
+        """A timer set with :meth:`set_timer` fired."""
+
+    def on_order(self, event: OrderEvent) -> None:
+        """Any event of one of this strategy's orders (accepted, denied, filled, ...)."""
+
+    def on_fill(self, fill: Fill) -> None:
+        """One of this strategy's orders (partly) filled."""
+
+    def on_position(self, instrument: int) -> None:
+        """The position in instrument index ``instrument`` changed."""
+
+    # ---- time and data ------------------------------------------------------
+
+    def now(self) -> int:
+        """Engine time, ns since the epoch (UTC)."""
+        return self._context().now()
+
+    def set_timer(self, at: int) -> int:
+        """Calls :meth:`on_timer` at ``at`` (ns); returns the timer id."""
+        return self._context().set_timer(at)
+
+    def subscribe_bars(self, instrument: str, spec: str = "1m") -> None:
+        """Builds bars of ``spec`` (``1m``, ``100t``, ``volume:10``...) from the instrument's trades."""
+        self._context().add_bar_builder(self._ref(instrument).index, spec)
+
+    def indicator(
+        self, name: str, instrument: str, *, inputs: list[str] | None = None, **params: float
+    ) -> Indicator:
+        """An indicator by its TA-Lib name and parameters, updated on every bar of ``instrument``.
+
+        ``inputs`` picks bar fields (``open``/``high``/``low``/``close``/``volume``);
+        by default the indicator's TA-Lib inputs.
+        """
+        spec = _indicator_spec(name)
+        names = [p["name"] for p in spec["params"]]
+        unknown = set(params) - set(names)
+        if unknown:
+            raise ConfigError(
+                f"indicator {name}: unknown parameter(s) {sorted(unknown)} (takes {names})"
+            )
+        values = [float(params.get(p["name"], p["default"])) for p in spec["params"]]
+        n_outputs = len(spec["outputs"])
+        handle = self._context().add_indicator(self._ref(instrument).index, name, values, inputs)
+        return Indicator(self, handle, name, n_outputs)
+
+    def best_bid(self, instrument: str) -> tuple[Decimal, Decimal] | None:
+        """Best bid ``(price, size)`` of the instrument's book."""
+        ref = self._ref(instrument)
+        level = self._context().best_bid(ref.index)
+        return None if level is None else self._level(ref, level)
+
+    def best_ask(self, instrument: str) -> tuple[Decimal, Decimal] | None:
+        """Best ask ``(price, size)``."""
+        ref = self._ref(instrument)
+        level = self._context().best_ask(ref.index)
+        return None if level is None else self._level(ref, level)
+
+    def mid(self, instrument: str) -> float | None:
+        """Mid price."""
+        ref = self._ref(instrument)
+        raw = self._context().mid(ref.index)
+        return None if raw is None else raw / 10**ref.price_precision
+
+    def microprice(self, instrument: str) -> float | None:
+        """Size-weighted mid (the microprice)."""
+        ref = self._ref(instrument)
+        raw = self._context().microprice(ref.index)
+        return None if raw is None else raw / 10**ref.price_precision
+
+    @staticmethod
+    def _level(ref: _InstrumentRef, level: tuple[int, int]) -> tuple[Decimal, Decimal]:
+        return (
+            Decimal(level[0]).scaleb(-ref.price_precision),
+            Decimal(level[1]).scaleb(-ref.size_precision),
+        )
+
+    # ---- portfolio ----------------------------------------------------------
+
+    def position(self, instrument: str) -> Decimal:
+        """Net position (positive long, negative short), exact."""
+        ref = self._ref(instrument)
+        return Decimal(self._context().net_quantity(ref.index)).scaleb(-ref.size_precision)
+
+    def equity(self) -> float:
+        """Account value in the base currency."""
+        return self._context().equity()
+
+    def cash(self) -> float:
+        """Cash balance in the base currency."""
+        return self._context().cash()
+
+    def pnl(self, instrument: str) -> tuple[float, float]:
+        """``(realized, unrealized)`` PnL of the instrument's position, quote currency."""
+        return self._context().pnl(self._ref(instrument).index)
+
+    # ---- orders -------------------------------------------------------------
+
+    def submit_order(
+        self,
+        instrument: str,
+        side: str,
+        quantity: Number,
+        *,
+        order_type: str = "MARKET",
+        price: Number | None = None,
+        trigger_price: Number | None = None,
+        time_in_force: str = "GTC",
+        expire_ts: int | None = None,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        trailing_offset: Number | None = None,
+        trailing_offset_type: str = "PRICE",
+        limit_offset: Number | None = None,
+    ) -> int:
+        """Sends an order; returns its client order id. Denials arrive in :meth:`on_order`."""
+        ref = self._ref(instrument)
+        p = ref.price_precision
+
+        def raw_price(v: Number | None, what: str) -> int | None:
+            return None if v is None else _to_raw(v, p, what)
+
+        offset: int | None
+        if trailing_offset is None:
+            offset = None
+        elif trailing_offset_type.upper() == "PRICE":
+            offset = _to_raw(trailing_offset, p, "trailing_offset")
+        else:
+            offset = _to_raw(trailing_offset, 0, "trailing_offset (basis points)")
+        return self._context().submit(
+            ref.index,
+            side.upper(),
+            _to_raw(quantity, ref.size_precision, "quantity"),
+            order_type.upper(),
+            raw_price(price, "price"),
+            raw_price(trigger_price, "trigger_price"),
+            time_in_force.upper(),
+            expire_ts,
+            post_only,
+            reduce_only,
+            offset,
+            trailing_offset_type.upper(),
+            raw_price(limit_offset, "limit_offset"),
+        )
+
+    def buy(self, instrument: str, quantity: Number, price: Number | None = None, **kw: Any) -> int:
+        """A buy: market without ``price``, limit with it. Returns the client order id."""
+        kw.setdefault("order_type", "MARKET" if price is None else "LIMIT")
+        return self.submit_order(instrument, "BUY", quantity, price=price, **kw)
+
+    def sell(self, instrument: str, quantity: Number, price: Number | None = None, **kw: Any) -> int:
+        """A sell: market without ``price``, limit with it. Returns the client order id."""
+        kw.setdefault("order_type", "MARKET" if price is None else "LIMIT")
+        return self.submit_order(instrument, "SELL", quantity, price=price, **kw)
+
+    def cancel(self, order_id: int) -> None:
+        """Asks the venue to cancel an order."""
+        self._context().cancel(order_id)
+
+    def cancel_all(self, instrument: str | None = None) -> None:
+        """Cancels every open order (of one instrument, or all)."""
+        self._context().cancel_all(None if instrument is None else self._ref(instrument).index)
+
+    def modify(
+        self,
+        order_id: int,
+        instrument: str,
+        *,
+        quantity: Number | None = None,
+        price: Number | None = None,
+        trigger_price: Number | None = None,
+    ) -> None:
+        """Asks the venue to change an order's quantity and/or prices."""
+        ref = self._ref(instrument)
+        self._context().modify(
+            order_id,
+            None if quantity is None else _to_raw(quantity, ref.size_precision, "quantity"),
+            None if price is None else _to_raw(price, ref.price_precision, "price"),
+            None
+            if trigger_price is None
+            else _to_raw(trigger_price, ref.price_precision, "trigger_price"),
+        )
+
+    def open_orders(self, instrument: str | None = None) -> list[int]:
+        """Ids of open orders, oldest first."""
+        return self._context().open_orders(
+            None if instrument is None else self._ref(instrument).index
+        )
+
+    def order_status(self, order_id: int) -> str:
+        """Status name of an order (``ACCEPTED``, ``FILLED``, ...)."""
+        return self._context().order_status(order_id)
