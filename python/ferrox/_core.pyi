@@ -329,6 +329,42 @@ _F64 = npt.NDArray[np.float64]
 _Prices = tuple[_F64, _F64 | None, _F64 | None, _F64 | None]
 _Params = tuple[_F64, _F64, _F64, _F64, _F64, _F64, _F64]
 
+_LobEvent = tuple[int, int, int, int, int, int, int, int, int, int]
+
+class Lob:
+    """A full order-against-order limit order book (price-time priority,
+    self-trade prevention); prices and quantities raw."""
+
+    def __init__(self, tick: int = 1, lot: int = 1, stp: str = "cancel-newest") -> None: ...
+    def submit(
+        self,
+        id: int,
+        owner: int,
+        side: str,
+        quantity: int,
+        price: int | None = None,
+        time_in_force: str = "GTC",
+        post_only: bool = False,
+        stp: str | None = None,
+        ts: int = 0,
+    ) -> list[_LobEvent]: ...
+    def cancel(self, id: int, ts: int = 0) -> list[_LobEvent]: ...
+    def modify(
+        self, id: int, price: int | None = None, quantity: int | None = None, ts: int = 0
+    ) -> list[_LobEvent]: ...
+    def best_bid(self) -> tuple[int, int, int] | None: ...
+    def best_ask(self) -> tuple[int, int, int] | None: ...
+    def depth(self, side: str, n: int) -> list[tuple[int, int, int]]: ...
+    def orders_at(self, side: str, price: int) -> list[int]: ...
+    def order(self, id: int) -> tuple[int, int, int, int, int, bool, int, int] | None: ...
+    def queue_position(self, id: int) -> tuple[int, int]: ...
+    def is_crossed(self) -> bool: ...
+    def __len__(self) -> int: ...
+    @property
+    def last_seq(self) -> int: ...
+    @property
+    def stp(self) -> str: ...
+
 def vsim_signals(
     n_rows: int,
     prices: _Prices,
@@ -362,6 +398,21 @@ def vsim_orders(
     group_lens: list[int],
     init_cash: _F64,
 ) -> dict[str, Any]: ...
+
+# --- factors.rs ------------------------------------------------------------
+
+def factor_fields(expressions: list[str]) -> list[tuple[str, int, int]]: ...
+def factor_plan_size(expressions: list[str], fields: list[str]) -> tuple[int, int]: ...
+def factor_operators() -> list[str]: ...
+def factor_compute(
+    expressions: list[str],
+    field_names: list[str],
+    fields: list[npt.NDArray[np.float64]],
+    offsets: npt.NDArray[np.int64],
+    time_pos: npt.NDArray[np.int64],
+    n_times: int,
+    dedup: bool = True,
+) -> list[npt.NDArray[np.float64]]: ...
 
 # --- risk.rs ---------------------------------------------------------------
 
