@@ -12,7 +12,17 @@
 //! the engine delays those by the acknowledgement latency before the
 //! strategy sees them.
 
+pub mod bar_path;
+pub mod exchange;
 pub mod lob;
+pub mod queue;
+#[cfg(test)]
+mod tests;
+pub mod triggers;
+
+pub use bar_path::BarPathModel;
+pub use exchange::{codes, ExchangeConfig, ExchangeError, SimulatedExchange};
+pub use queue::QueueModel;
 
 use crate::orders::{ClientOrderId, OrderEvent, OrderRequest};
 use crate::types::{Bar, BookDelta, QuoteTick, TradeTick, UnixNanos};
