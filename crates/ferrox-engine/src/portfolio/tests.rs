@@ -488,6 +488,13 @@ mod properties {
         Portfolio::new(config, vec![spec], t).unwrap()
     }
 
+    fn gcd(mut a: i128, mut b: i128) -> i128 {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a.max(1)
+    }
+
     fn kinds() -> impl Strategy<Value = (AccountType, OmsType)> {
         prop_oneof![
             Just((AccountType::Cash, OmsType::Netting)),
@@ -586,6 +593,73 @@ mod properties {
             prop_assert!(p.position(0).unwrap().is_flat());
             prop_assert_eq!(p.realized_pnl(0), flows);
             prop_assert_eq!(p.balance(0) - p.starting_balance(0), flows);
+        }
+
+        #[test]
+        fn fee_is_the_nearest_money_unit_with_ties_to_even(
+            rate_raw in -50i64..500, rate_decimals in 0u8..7, price in 1i64..10_000_000,
+            qty in 1i64..1_000_000, price_precision in 0u8..5, size_precision in 0u8..5,
+            money_precision in 0u8..9, taker in any::<bool>(),
+        ) {
+            let rate = Rate::from_raw(rate_raw, rate_decimals).unwrap();
+            let model = if taker {
+                FeeModel::new(Rate::ZERO, Rate::from_raw(rate_raw.abs(), rate_decimals).unwrap())
+            } else {
+                FeeModel::new(rate, Rate::ZERO)
+            }
+            .unwrap();
+            let liquidity = if taker { LiquiditySide::Taker } else { LiquiditySide::Maker };
+            let spec = InstrumentSpec { price_precision, size_precision, ..btcusdt() };
+            let fee = model.fee(price, qty, liquidity, &spec, money_precision).unwrap();
+            // Oracle: exact value num / den in money units; fee must be its
+            // nearest integer, ties to the even one.
+            let r = i128::from(model.rate(liquidity).raw());
+            let mut num = r * i128::from(price) * i128::from(qty);
+            let mut den = 10i128.pow(u32::from(rate_decimals + price_precision + size_precision));
+            num *= 10i128.pow(u32::from(money_precision));
+            let g = gcd(num.abs(), den);
+            num /= g;
+            den /= g;
+            let twice_error = 2 * (fee * den - num);
+            prop_assert!(twice_error.abs() <= den, "fee {} for {}/{}", fee, num, den);
+            if twice_error.abs() == den {
+                prop_assert_eq!(fee % 2, 0);
+            }
+        }
+
+        #[test]
+        fn a_currency_that_is_both_quote_and_base_reconciles(
+            account in prop_oneof![Just(AccountType::Cash), Just(AccountType::Margin)],
+            steps in proptest::collection::vec((0u32..2, step()), 1..60),
+        ) {
+            let mut t = currencies();
+            let eth = t.add("ETH", 8).unwrap();
+            let ethbtc = InstrumentSpec {
+                price_precision: 5,
+                size_precision: 3,
+                multiplier: 1,
+                quote_currency: BTC,
+                base_currency: Some(eth),
+            };
+            let config = PortfolioConfig {
+                account_type: account,
+                oms: OmsType::Netting,
+                base_currency: USDT,
+                starting_balances: vec![(USDT, 1_000_000 * ONE), (BTC, 10 * ONE)],
+                leverage: Leverage::new(3, 1).unwrap(),
+            };
+            let mut p = Portfolio::new(config, vec![btcusdt(), ethbtc], t).unwrap();
+            let mut sums = [0i64; 2];
+            for (instrument, s) in &steps {
+                let f = Fill { instrument: *instrument, side: s.side, price: s.price * 1_000,
+                    quantity: s.qty, fee: s.fee, reduce_only: false, ts: 0 };
+                p.apply_fill(&f).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                p.mark_price(*instrument, s.mark * 1_000).unwrap();
+                sums[*instrument as usize] += s.side.sign() * s.qty;
+                prop_assert_eq!(p.net_quantity(0), sums[0]);
+                prop_assert_eq!(p.net_quantity(1), sums[1]);
+                p.verify().map_err(|e| TestCaseError::fail(e.to_string()))?;
+            }
         }
 
         #[test]
