@@ -3,6 +3,7 @@
 
 pub mod contingency;
 pub mod order;
+pub mod twap;
 pub mod types;
 
 #[cfg(test)]
@@ -12,6 +13,7 @@ pub use contingency::{
     Bracket, ContingencyAction, ContingencyError, ContingencyManager, OrderLookup,
 };
 pub use order::{Order, OrderError, OrderEvent, OrderEventKind};
+pub use twap::{SliceStyle, Twap, TwapError, TwapParams, TwapSchedule};
 pub use types::{
     ClientOrderId, ContingencyType, LiquiditySide, OrderRequest, OrderSide, OrderStatus, OrderType,
     TimeInForce, TrailingOffsetType,
