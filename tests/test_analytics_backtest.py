@@ -203,3 +203,14 @@ def test_unsorted_equity_times_are_refused_naming_the_row() -> None:
 def test_non_positive_equity_is_refused_naming_the_row() -> None:
     with pytest.raises(DataError, match=r"equity.equity: row 1 is -5.0"):
         backtest_stats(_equity([100.0, -5.0, 3.0]), _trades([]))
+
+
+def test_without_timestamps_durations_count_samples_at_the_given_rate() -> None:
+    equity = _equity([100.0, 110.0, 99.0, 105.0, 111.0]).drop("ts")
+    stats = backtest_stats(equity, _trades([]), periods_per_year=365 * 24)
+    assert stats["max_drawdown_duration_days"] == pytest.approx(3 / 24)
+
+
+def test_without_timestamps_or_periods_per_year_is_refused() -> None:
+    with pytest.raises(DataError, match="missing column ts; without timestamps give periods"):
+        backtest_stats(_equity([100.0, 101.0]).drop("ts"), _trades([]))

@@ -67,8 +67,9 @@ def backtest_stats(
 ) -> dict[str, float]:
     """The results-folder statistics (:data:`STAT_NAMES`) of one backtest.
 
-    ``equity`` has ``ts`` (int64 ns, strictly increasing), ``equity`` and
-    ``gross_exposure``; ``trades`` has ``pnl`` (and ``quantity``,
+    ``equity`` has ``ts`` (int64 ns, strictly increasing; may be left out
+    when ``periods_per_year`` is given, durations then count samples),
+    ``equity`` and ``gross_exposure``; ``trades`` has ``pnl`` (and ``quantity``,
     ``entry_price``, ``exit_price`` when ``fills`` is not given); ``fills`` has
     ``notional``. Returns are the equity's change per sample; the periods per
     year come from the median sample spacing over a 365-day year unless given.
@@ -84,10 +85,16 @@ def backtest_stats(
     >>> stats["total_return"], stats["max_drawdown"], stats["trades"]
     (0.010000000000000009, -0.010000000000000009, 1.0)
     """
-    _require(equity, "equity", ("ts", "equity", "gross_exposure"))
+    timed = "ts" in equity.columns
+    if not timed and periods_per_year is None:
+        raise DataError(
+            "equity: missing column ts; without timestamps give periods_per_year "
+            f"(it has {', '.join(equity.columns)})"
+        )
+    _require(equity, "equity", ("equity", "gross_exposure"))
     _require(trades, "trades", ("pnl",))
     values = _column(equity, "equity", "equity")
-    times = as_times(equity["ts"], values.shape[0], "equity.ts")
+    times = as_times(equity["ts"], values.shape[0], "equity.ts") if timed else None
     if values.shape[0] == 0:
         raise DataError("equity: no samples; a backtest's equity curve needs at least one")
     if (values <= 0.0).any():
@@ -99,7 +106,7 @@ def backtest_stats(
                 f"periods_per_year: expected a positive number, got {periods_per_year}"
             )
         periods = float(periods_per_year)
-    elif values.shape[0] >= 2:
+    elif times is not None and values.shape[0] >= 2:
         periods = NS_PER_YEAR / float(np.median(np.diff(times)))
     else:
         periods = NAN
@@ -109,7 +116,12 @@ def backtest_stats(
 
     episodes = equity_episodes(values, times)
     depth = float(episodes["depth"].min()) if episodes.height else 0.0  # type: ignore[arg-type]
-    duration = float(episodes["days"].max()) if episodes.height else 0.0  # type: ignore[arg-type]
+    if not episodes.height:
+        duration = 0.0
+    elif times is not None:
+        duration = float(episodes["days"].max())  # type: ignore[arg-type]
+    else:
+        duration = float(episodes["periods"].max()) * 365.0 / periods  # type: ignore[arg-type]
     has_returns = returns.shape[0] > 0 and np.isfinite(periods)
     cagr = annual_return(returns, periods_per_year=periods) if has_returns else NAN
     mean_equity = float(np.mean(values))
