@@ -1168,4 +1168,42 @@ mod tests {
         assert!(b.take_profit.reduce_only && b.stop_loss.reduce_only);
         assert_eq!(b.stop_loss.quantity, 3);
     }
+
+    /// Fill `id` by up to `quantity` if it can fill (stops trigger first).
+    fn try_fill(desk: &mut Desk, id: ClientOrderId, quantity: i64) {
+        let o = &desk.orders[&id];
+        if !o.status.is_open() || o.status == OrderStatus::Submitted {
+            return;
+        }
+        let q = quantity.min(o.leaves_qty());
+        if o.request.order_type.has_trigger() && !o.triggered {
+            let actions = desk.event(id, E::Triggered);
+            desk.settle(actions);
+        }
+        let actions = desk.fill(id, q);
+        desk.settle(actions);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bracket_exits_always_cover_exactly_the_open_position(
+            steps in proptest::collection::vec((0u8..3, 1i64..8), 1..30),
+        ) {
+            let mut desk = bracket_desk();
+            for (who, quantity) in steps {
+                try_fill(&mut desk, ClientOrderId::from(who) + 1, quantity);
+                let (entry, tp, sl) = (&desk.orders[&1], &desk.orders[&2], &desk.orders[&3]);
+                let position = entry.filled_qty - tp.filled_qty - sl.filled_qty;
+                proptest::prop_assert!(position >= 0, "exits sold more than the entry bought");
+                for exit in [tp, sl] {
+                    if exit.status.is_open() {
+                        proptest::prop_assert_eq!(exit.leaves_qty(), position);
+                    }
+                }
+                if position == 0 && entry.filled_qty > 0 {
+                    proptest::prop_assert!(!entry.status.is_open(), "{:?}", entry.status);
+                }
+            }
+        }
+    }
 }
