@@ -22,6 +22,10 @@
 //! a position flips through zero as one close and one open. Under
 //! [`OmsType::Hedging`] (Binance hedge mode) a reduce-only buy closes the
 //! short leg and any other buy adds to the long leg; vice versa for sells.
+//! A fill is always booked: a reduce-only fill larger than what it reduces
+//! (possible in a simulation, where the venue does not know the position)
+//! opens the excess like an ordinary fill and reports it in
+//! [`FillEffect::reduce_only_excess`] rather than stopping the run.
 //!
 //! # Accounts
 //!
@@ -93,38 +97,6 @@ pub enum PortfolioError {
         instrument: u32,
         /// The raw quantity.
         quantity: i64,
-    },
-    /// A reduce-only fill larger than the netting position it reduces.
-    #[error(
-        "reduce-only {} fill of {quantity} on instrument #{instrument} exceeds the position {position}",
-        side.as_str()
-    )]
-    ReduceOnlyExceedsPosition {
-        /// The instrument.
-        instrument: u32,
-        /// Side of the fill.
-        side: OrderSide,
-        /// Its raw quantity.
-        quantity: i64,
-        /// Signed raw position before the fill.
-        position: i64,
-    },
-    /// A reduce-only fill larger than the hedging leg it closes.
-    #[error(
-        "reduce-only {} fill of {quantity} on instrument #{instrument} exceeds the {leg:?} leg of {leg_quantity}",
-        side.as_str()
-    )]
-    ReduceOnlyExceedsLeg {
-        /// The instrument.
-        instrument: u32,
-        /// Side of the fill.
-        side: OrderSide,
-        /// Its raw quantity.
-        quantity: i64,
-        /// The leg it closes.
-        leg: PositionSide,
-        /// The leg's raw quantity before the fill.
-        leg_quantity: i64,
     },
     /// An amount outside the 128-bit range (or a quantity outside 64 bits).
     #[error("overflow: {what}")]
@@ -379,7 +351,6 @@ impl Portfolio {
         let mut pos = self.positions[i];
         let mut effect = match self.config.oms {
             OmsType::Netting => pos.apply_netting(
-                fill.instrument,
                 fill.side,
                 fill.price,
                 fill.quantity,
@@ -388,7 +359,6 @@ impl Portfolio {
                 mp,
             )?,
             OmsType::Hedging => pos.apply_hedging(
-                fill.instrument,
                 fill.side,
                 fill.price,
                 fill.quantity,

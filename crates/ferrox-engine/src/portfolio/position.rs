@@ -178,6 +178,9 @@ pub struct FillEffect {
     pub realized_pnl: i128,
     /// Change of the quote-currency balance, fee included.
     pub cash_delta: i128,
+    /// Quantity of a reduce-only fill beyond the position (netting) or leg
+    /// (hedging) it was to reduce; booked as an opening (see the apply rules).
+    pub reduce_only_excess: i64,
 }
 
 impl Position {
@@ -294,11 +297,11 @@ impl Position {
     }
 
     /// Applies a fill under netting: the fill first closes the opposite leg,
-    /// and what is left opens (flips to) its own side.
-    #[allow(clippy::too_many_arguments)]
+    /// and what is left opens (flips to) its own side. A reduce-only fill
+    /// larger than the position is booked the same way (the fill happened),
+    /// with the excess reported in [`FillEffect::reduce_only_excess`].
     pub(crate) fn apply_netting(
         &mut self,
-        instrument: u32,
         side: OrderSide,
         price: i64,
         quantity: i64,
@@ -311,17 +314,12 @@ impl Position {
             OrderSide::Sell => (PositionSide::Long, PositionSide::Short),
         };
         let open_qty = self.leg(closing).quantity;
-        if reduce_only && quantity > open_qty {
-            return Err(PortfolioError::ReduceOnlyExceedsPosition {
-                instrument,
-                side,
-                quantity,
-                position: self.net_quantity(),
-            });
-        }
         let mut effect = FillEffect::default();
         let close_qty = quantity.min(open_qty);
-        // Check every part before mutating so an error leaves the position untouched.
+        if reduce_only {
+            effect.reduce_only_excess = quantity - close_qty;
+        }
+        // Work on a copy so an error leaves the position untouched.
         let mut next = *self;
         if close_qty > 0 {
             next.close_leg(
@@ -349,11 +347,13 @@ impl Position {
 
     /// Applies a fill under hedging (Binance hedge mode): a reduce-only buy
     /// closes the short leg, any other buy adds to the long leg; a reduce-only
-    /// sell closes the long leg, any other sell adds to the short leg.
-    #[allow(clippy::too_many_arguments)]
+    /// sell closes the long leg, any other sell adds to the short leg. What a
+    /// reduce-only fill has beyond its leg (the venue does not know the
+    /// position, and latency lets two reduce-only orders both fill) adds to
+    /// the other leg as an ordinary fill would, and is reported in
+    /// [`FillEffect::reduce_only_excess`].
     pub(crate) fn apply_hedging(
         &mut self,
-        instrument: u32,
         side: OrderSide,
         price: i64,
         quantity: i64,
@@ -381,20 +381,25 @@ impl Position {
                 &mut effect,
             )?,
             (_, true) => {
-                let leg = match side {
-                    OrderSide::Buy => PositionSide::Short,
-                    OrderSide::Sell => PositionSide::Long,
+                let (leg, other) = match side {
+                    OrderSide::Buy => (PositionSide::Short, PositionSide::Long),
+                    OrderSide::Sell => (PositionSide::Long, PositionSide::Short),
                 };
-                if quantity > self.leg(leg).quantity {
-                    return Err(PortfolioError::ReduceOnlyExceedsLeg {
-                        instrument,
-                        side,
-                        quantity,
-                        leg,
-                        leg_quantity: self.leg(leg).quantity,
-                    });
+                let close_qty = quantity.min(self.leg(leg).quantity);
+                if close_qty > 0 {
+                    next.close_leg(leg, price, close_qty, spec, money_precision, &mut effect)?;
                 }
-                next.close_leg(leg, price, quantity, spec, money_precision, &mut effect)?;
+                if quantity > close_qty {
+                    effect.reduce_only_excess = quantity - close_qty;
+                    next.open_leg(
+                        other,
+                        price,
+                        quantity - close_qty,
+                        spec,
+                        money_precision,
+                        &mut effect,
+                    )?;
+                }
             }
         }
         *self = next;

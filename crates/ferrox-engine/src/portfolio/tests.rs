@@ -151,34 +151,27 @@ fn hedging_keeps_both_legs_and_reduce_only_closes_the_opposite_leg() {
 }
 
 #[test]
-fn hedging_reduce_only_larger_than_its_leg_is_refused_and_changes_nothing() {
+fn hedging_reduce_only_beyond_its_leg_books_the_excess_on_the_other_leg() {
     let mut p = margin(OmsType::Hedging);
     p.apply_fill(&fill(Sell, 100_00, 1_000)).unwrap();
-    let before = p.position_report(0).unwrap();
-    let err = p.apply_fill(&reduce(Buy, 100_00, 2_000)).unwrap_err();
-    assert!(matches!(
-        err,
-        PortfolioError::ReduceOnlyExceedsLeg {
-            leg_quantity: 1_000,
-            ..
-        }
-    ));
-    assert_eq!(p.position_report(0).unwrap(), before);
+    let effect = p.apply_fill(&reduce(Buy, 90_00, 2_500)).unwrap();
+    assert_eq!(
+        (effect.closed, effect.opened, effect.reduce_only_excess),
+        (1_000, 1_500, 1_500)
+    );
+    assert_eq!(effect.realized_pnl, 10 * ONE);
+    let r = p.position_report(0).unwrap();
+    assert_eq!((r.short_quantity, r.long_quantity), (0, 1_500));
+    assert_eq!(r.avg_long_price, Some(90_00));
 }
 
 #[test]
-fn netting_reduce_only_that_would_flip_is_refused() {
+fn netting_reduce_only_beyond_the_position_flips_and_reports_the_excess() {
     let mut p = margin(OmsType::Netting);
     p.apply_fill(&fill(Buy, 100_00, 1_000)).unwrap();
-    let err = p.apply_fill(&reduce(Sell, 100_00, 1_001)).unwrap_err();
-    assert!(matches!(
-        err,
-        PortfolioError::ReduceOnlyExceedsPosition {
-            position: 1_000,
-            ..
-        }
-    ));
-    assert_eq!(p.net_quantity(0), 1_000);
+    let effect = p.apply_fill(&reduce(Sell, 100_00, 1_001)).unwrap();
+    assert_eq!(effect.reduce_only_excess, 1);
+    assert_eq!(p.net_quantity(0), -1);
 }
 
 #[test]
@@ -526,16 +519,15 @@ mod properties {
                     reduce_only: s.reduce_only,
                     ts: 0,
                 };
-                let before = p.clone();
-                match p.apply_fill(&f) {
-                    Ok(_) => signed_sum += s.side.sign() * s.qty,
-                    Err(PortfolioError::ReduceOnlyExceedsPosition { .. })
-                    | Err(PortfolioError::ReduceOnlyExceedsLeg { .. }) => {
-                        prop_assert!(s.reduce_only);
-                        prop_assert_eq!(p.positions(), before.positions());
-                        prop_assert_eq!(p.balance(0), before.balance(0));
-                    }
-                    Err(e) => return Err(TestCaseError::fail(e.to_string())),
+                let before = *p.position(0).unwrap();
+                let effect = p.apply_fill(&f).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                signed_sum += s.side.sign() * s.qty;
+                prop_assert_eq!(effect.closed + effect.opened, s.qty);
+                if !s.reduce_only {
+                    prop_assert_eq!(effect.reduce_only_excess, 0);
+                } else {
+                    let leg = if s.side == Buy { before.short } else { before.long };
+                    prop_assert_eq!(effect.reduce_only_excess, (s.qty - leg.quantity).max(0));
                 }
                 p.mark_price(0, s.mark).unwrap();
                 let pos = *p.position(0).unwrap();
@@ -573,9 +565,8 @@ mod properties {
             for s in &steps {
                 let f = Fill { instrument: 0, side: s.side, price: s.price, quantity: s.qty,
                     fee: 0, reduce_only: s.reduce_only, ts: 0 };
-                if p.apply_fill(&f).is_ok() {
-                    flows -= i128::from(s.side.sign() * s.price * s.qty);
-                }
+                p.apply_fill(&f).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                flows -= i128::from(s.side.sign() * s.price * s.qty);
             }
             // Close every leg at one price, then realised PnL is all cash in − out.
             let pos = *p.position(0).unwrap();
