@@ -461,3 +461,19 @@ def risk_beta(returns: npt.NDArray[np.float64], benchmark: npt.NDArray[np.float6
 def risk_correlation(
     returns: npt.NDArray[np.float64], benchmark: npt.NDArray[np.float64]
 ) -> float: ...
+
+# --- factors.rs ------------------------------------------------------------
+
+def factor_fields(expressions: list[str]) -> list[tuple[str, int, int]]: ...
+def factor_plan_size(expressions: list[str], fields: list[str]) -> tuple[int, int]: ...
+def factor_operators() -> list[str]: ...
+def factor_compute(
+    expressions: list[str],
+    field_names: list[str],
+    fields: list[npt.NDArray[np.float64]],
+    offsets: npt.NDArray[np.int64],
+    time_pos: npt.NDArray[np.int64],
+    n_times: int,
+    dedup: bool = True,
+) -> list[npt.NDArray[np.float64]]: ...
+

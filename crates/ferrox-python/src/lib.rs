@@ -11,6 +11,7 @@ mod book;
 mod decimals;
 mod errors;
 mod factors;
+mod factors;
 mod indicators;
 mod lob;
 mod risk;
@@ -28,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bars::register(m)?;
     binance::register(m)?;
     indicators::register(m)?;
+    factors::register(m)?;
     lob::register(m)?;
     factors::register(m)?;
     risk::register(m)?;
