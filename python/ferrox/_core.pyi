@@ -1,5 +1,6 @@
 """Type stubs for the compiled core, ``ferrox._core`` (kept in step with crates/ferrox-python)."""
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,9 @@ import numpy.typing as npt
 __version__: str
 
 _Decimalish = str | int | Decimal
+Int64Array = npt.NDArray[np.int64]
+UInt8Array = npt.NDArray[np.uint8]
+UInt64Array = npt.NDArray[np.uint64]
 
 # --- values.rs -------------------------------------------------------------
 
@@ -462,18 +466,205 @@ def risk_correlation(
     returns: npt.NDArray[np.float64], benchmark: npt.NDArray[np.float64]
 ) -> float: ...
 
-# --- factors.rs ------------------------------------------------------------
+# ---- backtest (crates/ferrox-python/src/backtest.rs, strategies.rs) ----
 
-def factor_fields(expressions: list[str]) -> list[tuple[str, int, int]]: ...
-def factor_plan_size(expressions: list[str], fields: list[str]) -> tuple[int, int]: ...
-def factor_operators() -> list[str]: ...
-def factor_compute(
-    expressions: list[str],
-    field_names: list[str],
-    fields: list[npt.NDArray[np.float64]],
-    offsets: npt.NDArray[np.int64],
-    time_pos: npt.NDArray[np.int64],
-    n_times: int,
-    dedup: bool = True,
-) -> list[npt.NDArray[np.float64]]: ...
+class Bar:
+    @property
+    def instrument(self) -> int: ...
+    @property
+    def open(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def close(self) -> float: ...
+    @property
+    def volume(self) -> float: ...
+    @property
+    def close_raw(self) -> int: ...
+    @property
+    def ts_open(self) -> int: ...
+    @property
+    def ts_event(self) -> int: ...
 
+class Trade:
+    @property
+    def instrument(self) -> int: ...
+    @property
+    def price(self) -> float: ...
+    @property
+    def size(self) -> float: ...
+    @property
+    def price_raw(self) -> int: ...
+    @property
+    def size_raw(self) -> int: ...
+    @property
+    def aggressor_side(self) -> int: ...
+    @property
+    def ts_init(self) -> int: ...
+
+class Quote:
+    @property
+    def instrument(self) -> int: ...
+    @property
+    def bid_price(self) -> float: ...
+    @property
+    def ask_price(self) -> float: ...
+    @property
+    def bid_size(self) -> float: ...
+    @property
+    def ask_size(self) -> float: ...
+    @property
+    def ts_init(self) -> int: ...
+
+class OrderEvent:
+    order_id: int
+    event: str
+    code: str
+    message: str
+    ts: int
+
+class Fill:
+    order_id: int
+    instrument: int
+    side: str
+    price: float
+    quantity: float
+    price_raw: int
+    quantity_raw: int
+    liquidity: str
+    ts: int
+
+class EngineContext:
+    def now(self) -> int: ...
+    def submit(
+        self,
+        instrument: int,
+        side: str,
+        quantity: int,
+        order_type: str = "MARKET",
+        price: int | None = None,
+        trigger_price: int | None = None,
+        time_in_force: str = "GTC",
+        expire_ts: int | None = None,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        trailing_offset: int | None = None,
+        trailing_offset_type: str = "PRICE",
+        limit_offset: int | None = None,
+    ) -> int: ...
+    def cancel(self, order_id: int) -> None: ...
+    def cancel_all(self, instrument: int | None = None) -> None: ...
+    def modify(
+        self,
+        order_id: int,
+        quantity: int | None = None,
+        price: int | None = None,
+        trigger_price: int | None = None,
+    ) -> None: ...
+    def order_status(self, order_id: int) -> str: ...
+    def order_fill_state(self, order_id: int) -> tuple[int, int, float | None]: ...
+    def open_orders(self, instrument: int | None = None) -> list[int]: ...
+    def best_bid(self, instrument: int) -> tuple[int, int] | None: ...
+    def best_ask(self, instrument: int) -> tuple[int, int] | None: ...
+    def microprice(self, instrument: int) -> float | None: ...
+    def mid(self, instrument: int) -> float | None: ...
+    def net_quantity(self, instrument: int) -> int: ...
+    def equity(self) -> float: ...
+    def cash(self) -> float: ...
+    def pnl(self, instrument: int) -> tuple[float, float]: ...
+    def add_indicator(
+        self, instrument: int, name: str, params: list[float], inputs: list[str] | None = None
+    ) -> int: ...
+    def indicator_value(self, handle: int, output: int = 0) -> float: ...
+    def indicator_ready(self, handle: int) -> bool: ...
+    def add_bar_builder(self, instrument: int, spec: str) -> None: ...
+    def set_timer(self, at: int) -> int: ...
+
+class BacktestEngine:
+    def __init__(
+        self,
+        price_precisions: list[int],
+        size_precisions: list[int],
+        quote_currencies: list[str],
+        base_currencies: list[str | None],
+        maker_fees: list[str],
+        taker_fees: list[str],
+        *,
+        base_currency: str,
+        starting_balances: list[tuple[str, str]],
+        account_type: str = "margin",
+        oms: str = "netting",
+        leverage: str = "1",
+        queue_model: str = "conservative",
+        queue_power: float = 2.0,
+        feed_latency: tuple[str, int, float] = ("constant", 0, 0.0),
+        order_entry_latency: tuple[str, int, float] = ("constant", 0, 0.0),
+        ack_latency: tuple[str, int, float] = ("constant", 0, 0.0),
+        seed: int = 0,
+        equity_interval: int = 0,
+    ) -> None: ...
+    def add_trades(
+        self,
+        instrument: int,
+        ts_init: Int64Array,
+        ts_event: Int64Array,
+        price: Int64Array,
+        size: Int64Array,
+        aggressor_side: UInt8Array,
+        trade_id: UInt64Array,
+    ) -> None: ...
+    def add_quotes(
+        self,
+        instrument: int,
+        ts_init: Int64Array,
+        ts_event: Int64Array,
+        bid_price: Int64Array,
+        ask_price: Int64Array,
+        bid_size: Int64Array,
+        ask_size: Int64Array,
+    ) -> None: ...
+    def add_deltas(
+        self,
+        instrument: int,
+        ts_init: Int64Array,
+        ts_event: Int64Array,
+        action: UInt8Array,
+        side: UInt8Array,
+        price: Int64Array,
+        size: Int64Array,
+        flags: UInt8Array,
+        sequence: UInt64Array,
+    ) -> None: ...
+    def add_bars(
+        self,
+        instrument: int,
+        ts_open: Int64Array,
+        ts_init: Int64Array,
+        open: Int64Array,
+        high: Int64Array,
+        low: Int64Array,
+        close: Int64Array,
+        volume: Int64Array,
+    ) -> None: ...
+    def record_count(self) -> int: ...
+    def time_range(self) -> tuple[int, int] | None: ...
+    def run(
+        self,
+        strategy: object,
+        progress: Callable[[int], object] | None = None,
+        every: int = 100_000,
+    ) -> None: ...
+    def order_events(self) -> dict[str, Any]: ...
+    def fills(self) -> dict[str, Any]: ...
+    def equity(self) -> dict[str, Any]: ...
+    def positions(self) -> dict[str, Any]: ...
+    def balances(self) -> list[tuple[str, str]]: ...
+    def records_processed(self) -> int: ...
+
+class RustStrategy:
+    name: str
+    def __init__(self, name: str, **params: int) -> None: ...
+    @property
+    def params(self) -> dict[str, int]: ...

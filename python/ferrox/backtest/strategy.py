@@ -314,7 +314,9 @@ class Strategy:
         kw.setdefault("order_type", "MARKET" if price is None else "LIMIT")
         return self.submit_order(instrument, "BUY", quantity, price=price, **kw)
 
-    def sell(self, instrument: str, quantity: Number, price: Number | None = None, **kw: Any) -> int:
+    def sell(
+        self, instrument: str, quantity: Number, price: Number | None = None, **kw: Any
+    ) -> int:
         """A sell: market without ``price``, limit with it. Returns the client order id."""
         kw.setdefault("order_type", "MARKET" if price is None else "LIMIT")
         return self.submit_order(instrument, "SELL", quantity, price=price, **kw)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ferrox import __version__
-from ferrox.cli import book, data, risk
+from ferrox.cli import backtest, book, data, risk
 from ferrox.cli._common import STATE
 from ferrox.cli.bars import bars_command
 from ferrox.cli.demo import demo_command
@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.add_typer(book.app, name="book")
+app.add_typer(backtest.app, name="backtest")
 app.add_typer(risk.app, name="risk")
 app.command("demo")(demo_command)
 app.command("bars")(bars_command)
