@@ -684,6 +684,89 @@ fn test_trailing_stop_on_bars_trails_the_high_before_the_fall() {
     assert_eq!(fills(&out), vec![(119, 1, Taker)]);
 }
 
+#[test]
+fn test_trailing_stop_limit_rests_at_its_offset_from_the_trigger() {
+    let mut e = book();
+    trade(&mut e, 100, 1, AggressorSide::Buyer);
+    let req = OrderRequest {
+        order_type: OrderType::TrailingStopLimit,
+        trailing_offset: Some(3),
+        limit_offset: Some(1),
+        ..OrderRequest::market(0, Sell, 1)
+    };
+    submit(&mut e, 1, req);
+    trade(&mut e, 105, 1, AggressorSide::Buyer); // trigger 102
+    let out = trade(&mut e, 102, 1, AggressorSide::Seller);
+    // Limit 101 is above the best bid 99: it rests behind the 2 asked at 101.
+    assert_eq!(names(&out), vec!["TRIGGERED"]);
+    assert_eq!(e.queue_ahead(1), Some(2));
+}
+
+#[test]
+fn test_limit_if_touched_sell_triggers_when_the_price_rises() {
+    let mut e = book();
+    trade(&mut e, 100, 1, AggressorSide::Buyer);
+    submit(
+        &mut e,
+        1,
+        stop(OrderType::LimitIfTouched, Sell, 1, 104, Some(99)),
+    );
+    assert!(trade(&mut e, 103, 1, AggressorSide::Buyer).is_empty());
+    let out = trade(&mut e, 104, 1, AggressorSide::Buyer);
+    // Its limit 99 is marketable against the best bid 99.
+    assert_eq!(names(&out), vec!["TRIGGERED", "FILLED"]);
+    assert_eq!(fills(&out), vec![(99, 1, Taker)]);
+}
+
+#[test]
+fn test_modify_moves_a_waiting_stop_trigger() {
+    let mut e = book();
+    submit(&mut e, 1, stop(OrderType::StopMarket, Buy, 1, 105, None));
+    let command = VenueCommand::Modify {
+        id: 1,
+        quantity: None,
+        price: None,
+        trigger_price: Some(103),
+    };
+    assert_eq!(names(&send(&mut e, command, 6)), vec!["UPDATED"]);
+    assert_eq!(e.trigger_price(1), Some(103));
+}
+
+#[test]
+fn test_market_order_before_any_data_waits_for_the_first_quote() {
+    let mut e = ex();
+    assert_eq!(
+        names(&submit(&mut e, 1, OrderRequest::market(0, Buy, 1))),
+        vec!["ACCEPTED"]
+    );
+    assert_eq!(
+        fills(&quote(&mut e, (99, 1), (101, 1))),
+        vec![(101, 1, Taker)]
+    );
+}
+
+#[test]
+fn test_quotes_do_not_replace_an_l2_book() {
+    let mut e = book();
+    quote(&mut e, (90, 1), (95, 1));
+    let out = submit(&mut e, 1, OrderRequest::market(0, Buy, 1));
+    assert_eq!(fills(&out), vec![(101, 1, Taker)]);
+}
+
+#[test]
+fn test_an_order_due_to_expire_does_not_fill_on_later_data() {
+    let mut e = book();
+    let req = OrderRequest {
+        time_in_force: TimeInForce::Gtd,
+        expire_ts: Some(15),
+        ..limit(Buy, 1, 99)
+    };
+    submit(&mut e, 1, req);
+    // The trade at ts 20 comes after the expiry at 15: expired, not filled.
+    let out = trade(&mut e, 98, 5, AggressorSide::Seller);
+    assert_eq!(names(&out), vec!["EXPIRED"]);
+}
+
 // ---- cancel, modify, expiry --------------------------------------------------
 
 #[test]
@@ -1184,4 +1267,93 @@ mod props {
             }
         }
     }
+}
+
+/// Cost per delta of the exchange against the bare book (prints, asserts
+/// nothing about time): `cargo test --release -p ferrox-engine
+/// matching::tests::delta_overhead -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn delta_overhead() {
+    use crate::book::L2Book;
+    use std::time::Instant;
+    // A deterministic random walk of level updates near the top of a book.
+    let mut deltas = Vec::with_capacity(2_000_000);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut mid = 10_000i64;
+    for k in 0..2_000_000u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if x % 50 == 0 {
+            mid += if x % 100 == 0 { 1 } else { -1 };
+        }
+        let off = (x >> 8) as i64 % 20;
+        let bid = (x >> 40) % 2 == 0;
+        let price = if bid { mid - 1 - off } else { mid + 1 + off };
+        let size = ((x >> 20) % 8) as i64;
+        deltas.push(BookDelta {
+            action: BookAction::Update,
+            side: if bid { BookSide::Bid } else { BookSide::Ask },
+            price,
+            size,
+            flags: if k % 8 == 7 { FLAG_LAST } else { 0 },
+            ts_init: k as i64,
+            ..BookDelta::default()
+        });
+    }
+    let mut book = L2Book::new();
+    let t = Instant::now();
+    for d in &deltas {
+        book.apply(d);
+    }
+    let bare = t.elapsed().as_nanos() as f64 / deltas.len() as f64;
+    let mut out = Vec::with_capacity(64);
+    let mut idle = ex();
+    let t = Instant::now();
+    for d in &deltas {
+        idle.on_delta(d, &mut out);
+    }
+    let no_orders = t.elapsed().as_nanos() as f64 / deltas.len() as f64;
+    let mut busy = ex();
+    for d in &deltas[..1000] {
+        busy.on_delta(d, &mut out);
+    }
+    out.clear();
+    // Orders far from the market: a deep bid, a far ask, a far stop.
+    busy.on_command(
+        &VenueCommand::Submit {
+            id: 1,
+            request: limit(Buy, 1, 5_000),
+        },
+        1,
+        &mut out,
+    );
+    busy.on_command(
+        &VenueCommand::Submit {
+            id: 2,
+            request: limit(Sell, 1, 15_000),
+        },
+        1,
+        &mut out,
+    );
+    let far_stop = stop(OrderType::StopMarket, Buy, 1, 20_000, None);
+    busy.on_command(
+        &VenueCommand::Submit {
+            id: 3,
+            request: far_stop,
+        },
+        1,
+        &mut out,
+    );
+    out.clear();
+    let t = Instant::now();
+    for d in &deltas[1000..] {
+        busy.on_delta(d, &mut out);
+    }
+    let with_orders = t.elapsed().as_nanos() as f64 / (deltas.len() - 1000) as f64;
+    println!(
+        "ns/delta: L2Book::apply {bare:.1}, exchange without orders {no_orders:.1}, with 3 far orders {with_orders:.1} ({} events)",
+        out.len()
+    );
 }
