@@ -191,6 +191,15 @@ def test_post_only_that_does_not_cross_rests() -> None:
     assert order.post_only
 
 
+def test_post_only_modified_to_a_crossing_price_is_cancelled() -> None:
+    book = _book()
+    _rest(book, 1, 1, SELL, "10.00", "2")
+    book.submit(2, owner=2, side=BUY, quantity=_q("1"), price=_p("9.99"), post_only=True)
+    events = book.modify(2, price=_p("10.00"))
+    assert _cancels(events) == [(2, "1", "0", CancelReason.POST_ONLY)]
+    assert book.order(2) is None
+
+
 # --- self-trade prevention ------------------------------------------------------------------
 # Owner 1 rests 5 @ 10.00 (order 1) ahead of owner 2's 5 @ 10.00 (order 2); owner 1 then
 # sends a buy. Each mode's outcome can be checked by hand.
