@@ -63,8 +63,13 @@ class Backtest:
         self._engine = _core.BacktestEngine(
             [i.price_precision for i in self.instruments],
             [i.size_precision for i in self.instruments],
-            [i.quote_currency for i in self.instruments],
-            [i.base_currency if venue.account_type == "cash" else None for i in self.instruments],
+            # An instrument inferred from a file knows no currencies: it is
+            # then quoted in the account's base currency.
+            [i.quote_currency or venue.base_currency for i in self.instruments],
+            [
+                (i.base_currency or None) if venue.account_type == "cash" else None
+                for i in self.instruments
+            ],
             [venue.maker_fee] * len(self.instruments),
             [venue.taker_fee] * len(self.instruments),
             base_currency=venue.base_currency,
