@@ -95,6 +95,17 @@
 //! `ts_init`; events carry that time. GTD orders expire at `expire_ts`, DAY
 //! orders at the end of the UTC day they were accepted in, checked before
 //! each data event and in [`MatchingEngine::on_time`].
+//!
+//! # Limits
+//!
+//! - Trades alone are not liquidity: at an exchange fed only trades, market
+//!   orders wait (resting limits and triggers still work on the prints).
+//! - Bars carry no volume profile: a bar fill is for the whole quantity.
+//! - Reduce-only is the risk engine's and the portfolio's business; the
+//!   exchange does not know positions.
+//! - A DAY order expires at the end of its UTC day even when the next bar
+//!   closes later (daily bars stamped at midnight expire it before they can
+//!   fill it): use GTC on daily bars.
 
 use thiserror::Error;
 
@@ -1412,7 +1423,12 @@ impl MatchingEngine for SimulatedExchange {
     #[inline]
     fn on_delta(&mut self, delta: &BookDelta, out: &mut Vec<OrderEvent>) {
         let mark = out.len();
-        self.has_deltas = true;
+        if !self.has_deltas {
+            // The depth feed takes over from any quotes seen before it.
+            self.has_deltas = true;
+            self.book.clear();
+            self.consumed.clear();
+        }
         self.expire_due(delta.ts_init, out);
         self.on_delta_inner(delta, out);
         if out.len() != mark {

@@ -173,6 +173,58 @@ mod tests {
         assert_eq!(q.ahead, 6);
     }
 
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn model() -> impl Strategy<Value = QueueModel> {
+            prop_oneof![
+                Just(QueueModel::Conservative),
+                (0.1f64..5.0).prop_map(|n| QueueModel::PowerProb { n }),
+                Just(QueueModel::LogProb),
+            ]
+        }
+
+        proptest! {
+            // Whatever the feed does, the estimate never grows, never exceeds
+            // the level, and never goes below zero.
+            #[test]
+            fn ahead_only_shrinks_and_stays_within_the_level(
+                model in model(),
+                start in 0i64..50,
+                ops in proptest::collection::vec((any::<bool>(), 0i64..60), 0..60),
+            ) {
+                let mut q = QueuePos::join(start);
+                let mut level = start;
+                for (is_trade, x) in ops {
+                    let before = q.ahead;
+                    if is_trade {
+                        let reached = q.on_trade(x);
+                        prop_assert!(reached <= x);
+                    } else {
+                        q.on_depth(model, level, x);
+                        level = x;
+                        prop_assert!(q.ahead <= level);
+                    }
+                    prop_assert!(q.ahead <= before && q.ahead >= 0);
+                }
+            }
+
+            // A cancellation-only decrease never moves the probabilistic
+            // estimate less than the conservative one.
+            #[test]
+            fn probabilistic_is_never_behind_conservative(
+                n in 0.1f64..5.0, start in 0i64..50, extra in 0i64..50, new in 0i64..100,
+            ) {
+                let prev = start + extra;
+                let (mut c, mut p) = (QueuePos::join(start), QueuePos::join(start));
+                c.on_depth(QueueModel::Conservative, prev, new);
+                p.on_depth(QueueModel::PowerProb { n }, prev, new);
+                prop_assert!(p.ahead <= c.ahead);
+            }
+        }
+    }
+
     #[test]
     fn at_the_front_cancellations_are_behind() {
         let mut q = QueuePos::join(0);
