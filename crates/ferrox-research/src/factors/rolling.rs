@@ -317,7 +317,7 @@ fn extreme(
         match best.front() {
             None => emit(i, f64::NAN, f64::NAN),
             Some(&j) => {
-                let at = nans.front().map_or(j, |&k| k.min(j));
+                let at = nans.front().copied().unwrap_or(j);
                 emit(i, clean(x[j]), (at - s + 1) as f64);
             }
         }
@@ -582,53 +582,69 @@ pub fn shift(x: &[f64], k: i64, out: &mut [f64]) {
 }
 
 /// Rolling covariance (`corr = false`) or correlation as pandas computes them:
-/// the product mean over rows where both are present, each side's mean and
-/// variance over its own values; correlation is NaN where either side's
-/// rolling std is within 2e-5 of zero (Qlib).
+/// over the rows where both sides are present (pandas masks each side with
+/// the other's missing values first); correlation is NaN where either side's
+/// own rolling std (unmasked, as Qlib computes its guard) is within 2e-5 of 0.
 pub fn pair(corr: bool, x: &[f64], y: &[f64], n: usize, out: &mut [f64]) {
     let (x, y) = (cleaned(x), cleaned(y));
+    let both = |i: usize| -> (f64, f64) {
+        if x[i].is_nan() || y[i].is_nan() {
+            (f64::NAN, f64::NAN)
+        } else {
+            (x[i], y[i])
+        }
+    };
     let (mut mx, mut my) = (Moments::new(), Moments::new());
-    let (mut cp, mut sp) = (0usize, 0.0f64);
+    let (mut gx, mut gy) = (Moments::new(), Moments::new());
+    let mut sp = 0.0f64;
     for i in 0..x.len() {
         if i >= n {
-            let (a, b) = (x[i - n], y[i - n]);
+            let (a, b) = both(i - n);
             mx.remove(a);
             my.remove(b);
-            if !a.is_nan() && !b.is_nan() {
-                cp -= 1;
+            if !a.is_nan() {
                 sp -= a * b;
             }
+            if corr {
+                gx.remove(x[i - n]);
+                gy.remove(y[i - n]);
+            }
         }
-        let (a, b) = (x[i], y[i]);
+        let (a, b) = both(i);
         mx.add(a);
         my.add(b);
-        if !a.is_nan() && !b.is_nan() {
-            cp += 1;
+        if !a.is_nan() {
             sp += a * b;
+        }
+        if corr {
+            gx.add(x[i]);
+            gy.add(y[i]);
         }
         if i % n == n - 1 {
             let s = start(i, n);
-            mx.rebase(&x[s..=i]);
-            my.rebase(&y[s..=i]);
-            sp = x[s..=i]
+            let (xs, ys): (Vec<f64>, Vec<f64>) = (s..=i).map(both).unzip();
+            mx.rebase(&xs);
+            my.rebase(&ys);
+            sp = xs
                 .iter()
-                .zip(&y[s..=i])
-                .filter(|(a, b)| !a.is_nan() && !b.is_nan())
+                .zip(&ys)
+                .filter(|(a, _)| !a.is_nan())
                 .map(|(a, b)| a * b)
                 .sum();
+            if corr {
+                gx.rebase(&x[s..=i]);
+                gy.rebase(&y[s..=i]);
+            }
         }
-        let mean_xy = if cp == 0 { f64::NAN } else { sp / cp as f64 };
-        let cpf = cp as f64;
-        let cov = (mean_xy - mx.mean() * my.mean()) * (cpf / (cpf - 1.0));
+        let cp = mx.count as f64;
+        let mean_xy = if mx.count == 0 { f64::NAN } else { sp / cp };
+        let cov = (mean_xy - mx.mean() * my.mean()) * (cp / (cp - 1.0));
         out[i] = if !corr {
             cov
+        } else if gx.var().sqrt() <= 2e-5 || gy.var().sqrt() <= 2e-5 {
+            f64::NAN
         } else {
-            let (vx, vy) = (mx.var(), my.var());
-            if vx.sqrt() <= 2e-5 || vy.sqrt() <= 2e-5 {
-                f64::NAN
-            } else {
-                cov / (vx * vy).sqrt()
-            }
+            cov / (mx.var() * my.var()).sqrt()
         };
     }
 }
@@ -669,6 +685,7 @@ mod tests {
     fn idxmax_counts_from_one_at_the_oldest_row_and_nan_wins() {
         assert_eq!(run(Roll::IdxMax, &[1.0, 3.0, 2.0], 3), vec![1.0, 2.0, 2.0]);
         assert_eq!(run(Roll::IdxMax, &[1.0, f64::NAN, 2.0], 3)[2], 2.0);
+        assert_eq!(run(Roll::IdxMax, &[5.0, 1.0, f64::NAN], 3)[2], 3.0);
         assert_eq!(run(Roll::IdxMin, &[2.0, 1.0, 1.0], 3)[2], 2.0);
     }
 
