@@ -1,0 +1,125 @@
+"""Determinism: the same inputs give the same results hash, in this process or another;
+a random latency model depends only on its seed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from ferrox._core import Bar
+from ferrox.backtest import Backtest, LatencyConfig, Strategy, VenueConfig
+from ferrox.backtest.strategy import Indicator
+from ferrox.model.instrument import Instrument, InstrumentKind
+
+INSTRUMENT = "ETH-PERP.SIM"
+ETH = Instrument(INSTRUMENT, InstrumentKind.PERPETUAL, "0.01", "0.001", "ETH", "USDT", "USDT")
+MINUTE = 60_000_000_000
+T0 = 1_700_000_000 * 10**9
+
+
+def synthetic_bars(n: int = 3_000, seed: int = 11) -> pl.DataFrame:
+    """A seeded random walk of 1-minute bars in the catalog's bar schema (raw cents)."""
+    rng = np.random.default_rng(seed)
+    close = 200_000 + np.cumsum(rng.integers(-150, 151, n))
+    open_ = np.concatenate([[200_000], close[:-1]])
+    high = np.maximum(open_, close) + rng.integers(0, 80, n)
+    low = np.minimum(open_, close) - rng.integers(0, 80, n)
+    ts_open = T0 + np.arange(n, dtype=np.int64) * MINUTE
+    return pl.DataFrame(
+        {
+            "ts_open": ts_open,
+            "ts_event": ts_open + MINUTE,
+            "ts_init": ts_open + MINUTE,
+            "open": open_,
+            "high": high,
+            "low": low,
+            "close": close,
+            "volume": rng.integers(1_000, 50_000, n),
+        }
+    ).cast(pl.Int64)
+
+
+class Crossing(Strategy):
+    """Flips between long and short on EMA crosses, with limit orders half the time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.above: bool | None = None
+        self.fast: Indicator | None = None
+        self.slow: Indicator | None = None
+        self.count = 0
+
+    def on_start(self) -> None:
+        self.fast = self.indicator("EMA", INSTRUMENT, timeperiod=5)
+        self.slow = self.indicator("EMA", INSTRUMENT, timeperiod=20)
+
+    def on_bar(self, bar: Bar) -> None:
+        assert self.fast is not None
+        assert self.slow is not None
+        if not self.slow.ready:
+            return
+        above = self.fast.value > self.slow.value
+        crossed = self.above is not None and above != self.above
+        self.above = above
+        if not crossed:
+            return
+        self.count += 1
+        side = "BUY" if above else "SELL"
+        if self.count % 2:
+            self.submit_order(INSTRUMENT, side, "0.5")
+        else:
+            self.submit_order(INSTRUMENT, side, "0.5", order_type="LIMIT", price=bar.close)
+
+
+def run_once(seed: int = 0, random_latency: bool = False) -> str:
+    """One backtest over the synthetic bars; returns its results hash."""
+    latency = LatencyConfig("uniform", 1_000_000, 90_000_000_000) if random_latency else None
+    backtest = Backtest(
+        [ETH],
+        VenueConfig(maker_fee="0.0002", taker_fee="0.0005"),
+        order_entry_latency=latency,
+        ack_latency=latency,
+        seed=seed,
+    )
+    backtest.add(INSTRUMENT, "bars", synthetic_bars())
+    result = backtest.run(Crossing())
+    assert result.fills.height > 50
+    return result.results_hash
+
+
+def test_two_runs_give_the_same_hash() -> None:
+    assert run_once() == run_once()
+
+
+def test_a_run_in_another_process_gives_the_same_hash() -> None:
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        "import test_backtest_determinism as t; print(t.run_once())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == run_once()
+
+
+def test_random_latency_with_the_same_seed_gives_the_same_hash() -> None:
+    assert run_once(seed=7, random_latency=True) == run_once(seed=7, random_latency=True)
+
+
+def test_random_latency_with_another_seed_gives_another_hash() -> None:
+    assert run_once(seed=7, random_latency=True) != run_once(seed=8, random_latency=True)
+
+
+def test_the_hash_is_kept_by_a_saved_results_folder(tmp_path: Path) -> None:
+    from ferrox.backtest import BacktestResult
+
+    backtest = Backtest([ETH], VenueConfig())
+    backtest.add(INSTRUMENT, "bars", synthetic_bars())
+    result = backtest.run(Crossing())
+    loaded = BacktestResult.load(result.save(tmp_path / "run"))
+    assert loaded.results_hash == result.results_hash
+    assert loaded.fills.equals(result.fills)
