@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ferrox import __version__
-from ferrox.cli import backtest, book, data, risk
+from ferrox.cli import backtest, book, data, factors, risk
 from ferrox.cli._common import STATE
 from ferrox.cli.bars import bars_command
 from ferrox.cli.demo import demo_command
@@ -27,6 +27,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(book.app, name="book")
 app.add_typer(backtest.app, name="backtest")
 app.add_typer(risk.app, name="risk")
+app.add_typer(factors.app, name="factors")
 app.command("demo")(demo_command)
 app.command("bars")(bars_command)
 app.command("report")(report_command)
