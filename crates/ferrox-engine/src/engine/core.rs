@@ -593,7 +593,14 @@ impl EngineCore {
                 | OrderEventKind::PendingCancel
                 | OrderEventKind::PendingUpdate
         );
-        if !local {
+        // A cancel or modify that crossed a fill on the wire is refused by the
+        // venue after the order finished: a normal race, logged, not applied.
+        let late_refusal = order.status.is_terminal()
+            && matches!(
+                event.kind,
+                OrderEventKind::CancelRejected { .. } | OrderEventKind::ModifyRejected { .. }
+            );
+        if !local && !late_refusal {
             order.apply(event)?;
         }
         let instrument = order.request.instrument;
