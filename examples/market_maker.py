@@ -39,7 +39,7 @@ def run(queue_model: str, latency_ms: int, rust: bool = False) -> None:
         bt.add(instrument.id, kind, frame)
     strategy: MarketMaker | RustStrategy
     if rust:
-        tick = int(round(float(instrument.price_increment) * 10**instrument.price_precision))
+        tick = round(float(instrument.price_increment) * 10**instrument.price_precision)
         lot = 10 ** (instrument.size_precision - 3)  # 0.001 BTC
         strategy = RustStrategy(
             "market_maker", tick=tick, quantity=lot, max_position=10 * lot, half_spread_ticks=1
