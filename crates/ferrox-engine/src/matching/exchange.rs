@@ -983,6 +983,7 @@ impl SimulatedExchange {
         }
     }
 
+    #[inline]
     fn on_delta_inner(&mut self, d: &BookDelta, out: &mut Vec<OrderEvent>) {
         if d.action == BookAction::Clear {
             self.book.apply(d);
