@@ -2,13 +2,13 @@
 //! flattened column-major numpy columns (GIL released), results as dicts of
 //! numpy arrays. The typed API lives in `ferrox.research.vectorized`.
 
-use numpy::{PyArray1, PyReadonlyArray1};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use ferrox_research::vectorized::{
-    simulate_orders, simulate_signals, simulate_target, ColumnParams, ExecPrice, Matrix, Prices,
-    Signals, SimError, SimOptions, SimOutput, SizeType,
+    simulate_orders, simulate_signals, simulate_target, ColumnParams, ExecPrice, Matrix, Outputs,
+    Prices, Records, Signals, SimError, SimOptions, SizeType,
 };
 
 use crate::errors::{config_error, data_error};
@@ -120,11 +120,60 @@ fn prices<'a>(p: &'a PriceArrays<'_>, n_rows: usize) -> PyResult<Prices<'a>> {
     })
 }
 
-fn output(py: Python<'_>, out: SimOutput) -> PyResult<Bound<'_, PyDict>> {
+/// Fresh zeroed numpy outputs (numpy's allocator: lazily zeroed, huge pages
+/// for large arrays) for cash and equity per group and position per column.
+struct Buffers<'py> {
+    cash: Bound<'py, PyArray1<f64>>,
+    equity: Bound<'py, PyArray1<f64>>,
+    position: Bound<'py, PyArray1<f64>>,
+}
+
+impl<'py> Buffers<'py> {
+    fn new(py: Python<'py>, n_rows: usize, group_lens: &[usize]) -> Self {
+        let n_cols: usize = group_lens.iter().sum();
+        let n_groups = group_lens.len();
+        Self {
+            cash: PyArray1::zeros(py, [n_rows * n_groups], false),
+            equity: PyArray1::zeros(py, [n_rows * n_groups], false),
+            position: PyArray1::zeros(py, [n_rows * n_cols], false),
+        }
+    }
+
+    /// Runs `simulate` on the buffers with the GIL released.
+    fn fill(
+        &self,
+        py: Python<'_>,
+        simulate: impl FnOnce(Outputs<'_>) -> Result<Records, SimError> + Send,
+    ) -> PyResult<Records> {
+        // SAFETY: the arrays were created above and are not yet shared with
+        // Python code, so these are the only views of their memory.
+        let (cash, equity, position) = unsafe {
+            (
+                self.cash.as_slice_mut()?,
+                self.equity.as_slice_mut()?,
+                self.position.as_slice_mut()?,
+            )
+        };
+        py.detach(|| {
+            simulate(Outputs {
+                cash,
+                equity,
+                position,
+            })
+        })
+        .map_err(to_py)
+    }
+}
+
+fn output<'py>(
+    py: Python<'py>,
+    buffers: Buffers<'py>,
+    out: Records,
+) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    dict.set_item("cash", PyArray1::from_vec(py, out.cash))?;
-    dict.set_item("equity", PyArray1::from_vec(py, out.equity))?;
-    dict.set_item("position", PyArray1::from_vec(py, out.position))?;
+    dict.set_item("cash", buffers.cash)?;
+    dict.set_item("equity", buffers.equity)?;
+    dict.set_item("position", buffers.position)?;
     let f = out.fills;
     let fills = PyDict::new(py);
     fills.set_item("row", PyArray1::from_vec(py, f.row))?;
@@ -186,10 +235,9 @@ fn vsim_signals<'py>(
         group_lens: &group_lens,
         init_cash: slice("init_cash", &init_cash)?,
     };
-    let out = py
-        .detach(|| simulate_signals(p, signals, params, options))
-        .map_err(to_py)?;
-    output(py, out)
+    let buffers = Buffers::new(py, n_rows, &group_lens);
+    let out = buffers.fill(py, |o| simulate_signals(p, signals, params, options, o))?;
+    output(py, buffers, out)
 }
 
 /// Simulates target positions (NaN = no change).
@@ -216,10 +264,9 @@ fn vsim_target<'py>(
         group_lens: &group_lens,
         init_cash: slice("init_cash", &init_cash)?,
     };
-    let out = py
-        .detach(|| simulate_target(p, target, params, options))
-        .map_err(to_py)?;
-    output(py, out)
+    let buffers = Buffers::new(py, n_rows, &group_lens);
+    let out = buffers.fill(py, |o| simulate_target(p, target, params, options, o))?;
+    output(py, buffers, out)
 }
 
 /// Simulates explicit signed order sizes (NaN = none).
@@ -246,10 +293,9 @@ fn vsim_orders<'py>(
         group_lens: &group_lens,
         init_cash: slice("init_cash", &init_cash)?,
     };
-    let out = py
-        .detach(|| simulate_orders(p, size, params, options))
-        .map_err(to_py)?;
-    output(py, out)
+    let buffers = Buffers::new(py, n_rows, &group_lens);
+    let out = buffers.fill(py, |o| simulate_orders(p, size, params, options, o))?;
+    output(py, buffers, out)
 }
 
 /// Registers the vectorised simulators.

@@ -6,13 +6,27 @@ use rayon::prelude::*;
 use super::account::{Cash, Costs, Executed, Holding, Intent};
 use super::stops::{Bar, Hit, Stops};
 use super::{
-    ColumnParams, ExecPrice, Fills, Matrix, Prices, Reason, Signals, SimError, SimOptions,
-    SimOutput, SizeType, Trades,
+    ColumnParams, ExecPrice, Fills, Matrix, Outputs, Prices, Reason, Records, Signals, SimError,
+    SimOptions, SizeType, Trades,
 };
 
-/// What one mode decides for one cell.
+/// What one mode decides, handed out one column at a time.
 trait Decide: Sync {
-    /// The order for column `col` on bar `row`, holding `position`.
+    /// The rule of one column.
+    type Column<'s>: ColumnRule
+    where
+        Self: 's;
+    /// The rule of column `col`.
+    fn column(&self, col: usize) -> Self::Column<'_>;
+}
+
+/// What one mode decides for one column.
+trait ColumnRule {
+    /// Whether bar `row` asks for anything at all (the cheap test that lets
+    /// most bars skip [`ColumnRule::decide`]).
+    fn wants(&self, row: usize) -> bool;
+
+    /// The order on bar `row` of column `col`, holding `position`.
     fn decide(
         &self,
         row: usize,
@@ -58,7 +72,42 @@ struct SignalRule<'a> {
     size: &'a [f64],
 }
 
+struct SignalColumn<'a> {
+    entries: &'a [bool],
+    exits: &'a [bool],
+    short_entries: Option<&'a [bool]>,
+    short_exits: Option<&'a [bool]>,
+    size: f64,
+}
+
 impl Decide for SignalRule<'_> {
+    type Column<'s>
+        = SignalColumn<'s>
+    where
+        Self: 's;
+
+    fn column(&self, col: usize) -> SignalColumn<'_> {
+        let s = &self.signals;
+        SignalColumn {
+            entries: s.entries.column(col),
+            exits: s.exits.column(col),
+            short_entries: s.short_entries.map(|m| m.column(col)),
+            short_exits: s.short_exits.map(|m| m.column(col)),
+            size: self.size[col],
+        }
+    }
+}
+
+impl ColumnRule for SignalColumn<'_> {
+    #[inline]
+    fn wants(&self, row: usize) -> bool {
+        self.entries[row]
+            || self.exits[row]
+            || self.short_entries.is_some_and(|m| m[row])
+            || self.short_exits.is_some_and(|m| m[row])
+    }
+
+    #[inline]
     fn decide(
         &self,
         row: usize,
@@ -66,11 +115,10 @@ impl Decide for SignalRule<'_> {
         position: f64,
         ctx: &Sizing,
     ) -> Result<Intent, SimError> {
-        let s = &self.signals;
-        let mut le = s.entries.column(col)[row];
-        let mut lx = s.exits.column(col)[row];
-        let mut se = s.short_entries.is_some_and(|m| m.column(col)[row]);
-        let mut sx = s.short_exits.is_some_and(|m| m.column(col)[row]);
+        let mut le = self.entries[row];
+        let mut lx = self.exits[row];
+        let mut se = self.short_entries.is_some_and(|m| m[row]);
+        let mut sx = self.short_exits.is_some_and(|m| m[row]);
         if !(le || lx || se || sx) {
             return Ok(Intent::None);
         }
@@ -86,7 +134,7 @@ impl Decide for SignalRule<'_> {
             (le, se) = (false, false);
         }
         let reason = Reason::Signal;
-        let size = self.size[col];
+        let size = self.size;
         Ok(if position > 0.0 {
             if se {
                 let units = ctx.units(size, row, col)?;
@@ -140,20 +188,23 @@ struct TargetRule<'a> {
     target: Matrix<'a, f64>,
 }
 
+struct CellColumn<'a> {
+    values: &'a [f64],
+    /// Targets are positions to reach; orders are sizes to trade.
+    target: bool,
+}
+
 impl Decide for TargetRule<'_> {
-    fn decide(
-        &self,
-        row: usize,
-        col: usize,
-        position: f64,
-        ctx: &Sizing,
-    ) -> Result<Intent, SimError> {
-        let target = self.target.column(col)[row];
-        if target.is_nan() {
-            return Ok(Intent::None);
+    type Column<'s>
+        = CellColumn<'s>
+    where
+        Self: 's;
+
+    fn column(&self, col: usize) -> CellColumn<'_> {
+        CellColumn {
+            values: self.target.column(col),
+            target: true,
         }
-        let delta = ctx.units(target, row, col)? - position;
-        Ok(signed_intent(delta))
     }
 }
 
@@ -162,18 +213,43 @@ struct OrderRule<'a> {
 }
 
 impl Decide for OrderRule<'_> {
+    type Column<'s>
+        = CellColumn<'s>
+    where
+        Self: 's;
+
+    fn column(&self, col: usize) -> CellColumn<'_> {
+        CellColumn {
+            values: self.size.column(col),
+            target: false,
+        }
+    }
+}
+
+impl ColumnRule for CellColumn<'_> {
+    #[inline]
+    fn wants(&self, row: usize) -> bool {
+        !self.values[row].is_nan()
+    }
+
+    #[inline]
     fn decide(
         &self,
         row: usize,
         col: usize,
-        _position: f64,
+        position: f64,
         ctx: &Sizing,
     ) -> Result<Intent, SimError> {
-        let size = self.size.column(col)[row];
-        if size.is_nan() {
+        let value = self.values[row];
+        if value.is_nan() {
             return Ok(Intent::None);
         }
-        Ok(signed_intent(ctx.units(size, row, col)?))
+        let units = ctx.units(value, row, col)?;
+        Ok(signed_intent(if self.target {
+            units - position
+        } else {
+            units
+        }))
     }
 }
 
@@ -201,7 +277,8 @@ pub fn simulate_signals(
     signals: Signals<'_>,
     params: ColumnParams<'_>,
     options: SimOptions<'_>,
-) -> Result<SimOutput, SimError> {
+    out: Outputs<'_>,
+) -> Result<Records, SimError> {
     let (n_rows, n_cols) = layout(&prices, &options)?;
     signals.entries.check("entries", n_rows, n_cols)?;
     signals.exits.check("exits", n_rows, n_cols)?;
@@ -216,7 +293,7 @@ pub fn simulate_signals(
         signals,
         size: params.size,
     };
-    run(&rule, prices, params, options, true)
+    run(&rule, prices, params, options, out, true)
 }
 
 /// Simulates a target position per cell (NaN = no change), read per
@@ -226,11 +303,12 @@ pub fn simulate_target(
     target: Matrix<'_, f64>,
     params: ColumnParams<'_>,
     options: SimOptions<'_>,
-) -> Result<SimOutput, SimError> {
+    out: Outputs<'_>,
+) -> Result<Records, SimError> {
     let (n_rows, n_cols) = layout(&prices, &options)?;
     target.check("target", n_rows, n_cols)?;
     check_params(&params, n_cols, false)?;
-    run(&TargetRule { target }, prices, params, options, false)
+    run(&TargetRule { target }, prices, params, options, out, false)
 }
 
 /// Simulates explicit orders: a signed size per cell (NaN = none), read per
@@ -241,11 +319,12 @@ pub fn simulate_orders(
     size: Matrix<'_, f64>,
     params: ColumnParams<'_>,
     options: SimOptions<'_>,
-) -> Result<SimOutput, SimError> {
+    out: Outputs<'_>,
+) -> Result<Records, SimError> {
     let (n_rows, n_cols) = layout(&prices, &options)?;
     size.check("size", n_rows, n_cols)?;
     check_params(&params, n_cols, false)?;
-    run(&OrderRule { size }, prices, params, options, false)
+    run(&OrderRule { size }, prices, params, options, out, false)
 }
 
 /// (rows, columns) of the layout, with the prices and groups checked.
@@ -375,8 +454,9 @@ fn run<D: Decide>(
     prices: Prices<'_>,
     params: ColumnParams<'_>,
     options: SimOptions<'_>,
+    out: Outputs<'_>,
     use_stops: bool,
-) -> Result<SimOutput, SimError> {
+) -> Result<Records, SimError> {
     let n_rows = prices.close.n_rows();
     let n_groups = options.group_lens.len();
     let n_cols: usize = options.group_lens.iter().sum();
@@ -384,13 +464,22 @@ fn run<D: Decide>(
         && [params.sl_stop, params.tp_stop, params.tsl_stop]
             .iter()
             .any(|s| s.iter().any(|v| !v.is_nan()));
-    let mut cash = vec![0.0; n_rows * n_groups];
-    let mut equity = vec![0.0; n_rows * n_groups];
-    let mut position = vec![0.0; n_rows * n_cols];
+    for (arg, len, want) in [
+        ("cash", out.cash.len(), n_rows * n_groups),
+        ("equity", out.equity.len(), n_rows * n_groups),
+        ("position", out.position.len(), n_rows * n_cols),
+    ] {
+        if len != want {
+            return Err(SimError::Shape {
+                arg,
+                expected: format!("an output of {want} cells"),
+                got: format!("{len} cells"),
+            });
+        }
+    }
     let mut jobs = Vec::with_capacity(n_groups);
     {
-        let (mut c_rest, mut e_rest, mut p_rest) =
-            (&mut cash[..], &mut equity[..], &mut position[..]);
+        let (mut c_rest, mut e_rest, mut p_rest) = (out.cash, out.equity, out.position);
         let mut first_col = 0;
         for (group, &len) in options.group_lens.iter().enumerate() {
             let (c, cr) = std::mem::take(&mut c_rest).split_at_mut(n_rows);
@@ -434,14 +523,7 @@ fn run<D: Decide>(
     if let Some(e) = first_error {
         return Err(e);
     }
-    Ok(SimOutput {
-        n_rows,
-        cash,
-        equity,
-        position,
-        fills,
-        trades,
-    })
+    Ok(Records { fills, trades })
 }
 
 fn append_fills(into: &mut Fills, mut from: Fills) {
@@ -467,7 +549,8 @@ fn append_trades(into: &mut Trades, mut from: Trades) {
 }
 
 /// One column of a group: its inputs and its state.
-struct Column<'a> {
+struct Column<'a, R> {
+    rule: R,
     index: usize,
     close: &'a [f64],
     open: Option<&'a [f64]>,
@@ -501,8 +584,8 @@ fn valid_price(arg: &'static str, price: f64, row: usize, col: usize) -> Result<
 }
 
 /// Executes `c.intent` at `price`, arming or clearing its stops.
-fn fill(
-    c: &mut Column<'_>,
+fn fill<R>(
+    c: &mut Column<'_, R>,
     cash: &mut Cash,
     price: f64,
     row: usize,
@@ -537,6 +620,113 @@ fn fill(
     Some(done)
 }
 
+/// Checks the stops of `c` on bar `row`: a stop inside the bar fills at
+/// once; one on the close leaves its exit in `c.intent`. Whether one fired.
+fn check_stop<R>(
+    c: &mut Column<'_, R>,
+    cash: &mut Cash,
+    row: usize,
+    records: &mut (Fills, Trades),
+) -> bool {
+    if c.holding.position == 0.0 || !c.stops.active() {
+        return false;
+    }
+    let bar = Bar {
+        open: c.open.map_or(f64::NAN, |o| o[row]),
+        high: c.high.map_or(f64::NAN, |h| h[row]),
+        low: c.low.map_or(f64::NAN, |l| l[row]),
+        close: c.close[row],
+    };
+    let Some(hit) = c.stops.check(row, bar) else {
+        return false;
+    };
+    let reason = match hit {
+        Hit::At(_, r) | Hit::OnClose(r) => r,
+    };
+    let position = c.holding.position;
+    c.intent = if position > 0.0 {
+        Intent::Sell {
+            units: position,
+            short: false,
+            reason,
+        }
+    } else {
+        Intent::Buy {
+            units: -position,
+            reason,
+        }
+    };
+    if let Hit::At(price, _) = hit {
+        fill(c, cash, price, row, row + 1, true, records);
+    }
+    true
+}
+
+/// The loop of a group of one column: the same steps as [`run_group`]
+/// without the passes over the group's columns.
+#[allow(clippy::too_many_arguments)]
+fn run_single<R: ColumnRule>(
+    c: &mut Column<'_, R>,
+    cash: &mut Cash,
+    job: &mut Job<'_>,
+    n_rows: usize,
+    kind: SizeType,
+    next_open: bool,
+    use_stops: bool,
+    records: &mut (Fills, Trades),
+) -> Result<(), SimError> {
+    let mut pending = false;
+    for row in 0..n_rows {
+        if pending {
+            let open = c.open.map_or(f64::NAN, |o| o[row]);
+            let price = valid_price("open", open, row, c.index)?;
+            fill(c, cash, price, row, row, use_stops, records);
+            pending = false;
+        }
+        let close = c.close[row];
+        if close.is_finite() {
+            c.mark = close;
+        }
+        let stopped = use_stops && check_stop(c, cash, row, records);
+        if stopped {
+            // The stop's exit stands in for the bar's signals.
+        } else if !c.rule.wants(row) {
+            c.intent = Intent::None;
+        } else {
+            let position = c.holding.position;
+            let mut equity = cash.cash;
+            if position != 0.0 {
+                equity += position * c.mark;
+            }
+            let sizing = Sizing {
+                kind,
+                price: close,
+                equity,
+            };
+            c.intent = c.rule.decide(row, c.index, position, &sizing)?;
+        }
+        if c.intent != Intent::None {
+            if !next_open {
+                let price = valid_price("close", close, row, c.index)?;
+                fill(c, cash, price, row, row + 1, use_stops, records);
+            } else if row + 1 < n_rows {
+                pending = true;
+            } else {
+                c.intent = Intent::None;
+            }
+        }
+        let p = c.holding.position;
+        let mut value = cash.cash;
+        if p != 0.0 {
+            value += p * c.mark;
+        }
+        job.position[row] = p;
+        job.cash[row] = cash.cash;
+        job.equity[row] = value;
+    }
+    Ok(())
+}
+
 fn run_group<D: Decide>(
     rule: &D,
     job: Job<'_>,
@@ -547,8 +737,9 @@ fn run_group<D: Decide>(
 ) -> Result<(Fills, Trades), SimError> {
     let n_rows = prices.close.n_rows();
     let next_open = options.price == ExecPrice::NextOpen;
-    let mut cols: Vec<Column<'_>> = (job.first_col..job.first_col + job.len)
+    let mut cols: Vec<Column<'_, D::Column<'_>>> = (job.first_col..job.first_col + job.len)
         .map(|index| Column {
+            rule: rule.column(index),
             index,
             close: prices.close.column(index),
             open: prices.open.map(|m| m.column(index)),
@@ -574,6 +765,20 @@ fn run_group<D: Decide>(
         debt: 0.0,
     };
     let mut records = (Fills::default(), Trades::default());
+    if let [c] = cols.as_mut_slice() {
+        let mut job = job;
+        run_single(
+            c,
+            &mut cash,
+            &mut job,
+            n_rows,
+            options.size_type,
+            next_open,
+            use_stops,
+            &mut records,
+        )?;
+        return Ok(records);
+    }
     let mut pending = false;
     for row in 0..n_rows {
         // Orders decided on the previous bar fill at this bar's open, sales
@@ -599,39 +804,7 @@ fn run_group<D: Decide>(
         }
         if use_stops {
             for c in cols.iter_mut() {
-                c.stopped = false;
-                if c.holding.position == 0.0 || !c.stops.active() {
-                    continue;
-                }
-                let bar = Bar {
-                    open: c.open.map_or(f64::NAN, |o| o[row]),
-                    high: c.high.map_or(f64::NAN, |h| h[row]),
-                    low: c.low.map_or(f64::NAN, |l| l[row]),
-                    close: c.close[row],
-                };
-                let Some(hit) = c.stops.check(row, bar) else {
-                    continue;
-                };
-                c.stopped = true;
-                let reason = match hit {
-                    Hit::At(_, r) | Hit::OnClose(r) => r,
-                };
-                let position = c.holding.position;
-                c.intent = if position > 0.0 {
-                    Intent::Sell {
-                        units: position,
-                        short: false,
-                        reason,
-                    }
-                } else {
-                    Intent::Buy {
-                        units: -position,
-                        reason,
-                    }
-                };
-                if let Hit::At(price, _) = hit {
-                    fill(c, &mut cash, price, row, row + 1, use_stops, &mut records);
-                }
+                c.stopped = check_stop(c, &mut cash, row, &mut records);
             }
         }
         // Decide this bar's orders against the equity at its close.
@@ -649,7 +822,11 @@ fn run_group<D: Decide>(
                     price: c.close[row],
                     equity,
                 };
-                c.intent = rule.decide(row, c.index, c.holding.position, &sizing)?;
+                c.intent = if c.rule.wants(row) {
+                    c.rule.decide(row, c.index, c.holding.position, &sizing)?
+                } else {
+                    Intent::None
+                };
             }
             c.stopped = false;
             any |= c.intent != Intent::None;
@@ -713,7 +890,8 @@ mod tests {
             tp_stop: &nan,
             tsl_stop: &nan,
         };
-        let out = simulate_signals(
+        let (mut cash, mut equity, mut position) = (vec![0.0; 4], vec![0.0; 4], vec![0.0; 4]);
+        let records = simulate_signals(
             Prices {
                 close: Matrix::new("close", &close, 4, 1).unwrap(),
                 open: None,
@@ -733,14 +911,20 @@ mod tests {
                 group_lens: &[1],
                 init_cash: &[100.0],
             },
+            Outputs {
+                cash: &mut cash,
+                equity: &mut equity,
+                position: &mut position,
+            },
         )
         .unwrap();
         let units = 100.0 / 1.001 / 10.0;
-        assert_eq!(out.position, vec![units, units, 0.0, 0.0]);
+        assert_eq!(position, vec![units, units, 0.0, 0.0]);
         let final_cash = units * 12.0 * (1.0 - 0.001);
-        assert!((out.cash[3] - final_cash).abs() < 1e-9);
-        assert_eq!(out.fills.row, vec![0, 2]);
-        assert_eq!(out.trades.entry_row, vec![0]);
-        assert!((out.trades.pnl[0] - (final_cash - 100.0)).abs() < 1e-9);
+        assert!((cash[3] - final_cash).abs() < 1e-9);
+        assert_eq!(equity[3], cash[3]);
+        assert_eq!(records.fills.row, vec![0, 2]);
+        assert_eq!(records.trades.entry_row, vec![0]);
+        assert!((records.trades.pnl[0] - (final_cash - 100.0)).abs() < 1e-9);
     }
 }

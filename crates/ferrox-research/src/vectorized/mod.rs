@@ -192,7 +192,7 @@ pub enum Reason {
     TakeProfit = 3,
 }
 
-/// Fills, one entry per fill in column then row order.
+/// Fills, one entry per fill.
 #[derive(Clone, Debug, Default)]
 pub struct Fills {
     /// Row of the fill.
@@ -235,20 +235,25 @@ pub struct Trades {
     pub ret: Vec<f64>,
 }
 
-/// What a simulation produces. Matrices are column-major.
-#[derive(Clone, Debug, Default)]
-pub struct SimOutput {
-    /// Rows.
-    pub n_rows: usize,
+/// Where a simulation writes its per-cell results: column-major buffers the
+/// caller owns (so that Python can hand in numpy's own memory). Every cell is
+/// written.
+#[derive(Debug)]
+pub struct Outputs<'o> {
     /// Cash per group at each row's end (`n_rows × n_groups`).
-    pub cash: Vec<f64>,
+    pub cash: &'o mut [f64],
     /// Equity (cash + positions at the last known close) per group.
-    pub equity: Vec<f64>,
+    pub equity: &'o mut [f64],
     /// Position in units per column (`n_rows × n_cols`).
-    pub position: Vec<f64>,
-    /// Every fill.
+    pub position: &'o mut [f64],
+}
+
+/// The fills and closed trades of a simulation.
+#[derive(Clone, Debug, Default)]
+pub struct Records {
+    /// Every fill, by group then row.
     pub fills: Fills,
-    /// Every closed trade.
+    /// Every closed trade, by group then row.
     pub trades: Trades,
 }
 
