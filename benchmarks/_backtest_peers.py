@@ -173,3 +173,163 @@ def nautilus_ema_cross(
     n_fills = len(fills)
     engine.dispose()
     return seconds, (n_fills, pnl)
+
+
+# --- hftbacktest: market maker on the L2 capture ------------------------------
+
+
+def hftbacktest_events(capture: str) -> Any:
+    """The capture in hftbacktest's event format (its own Binance futures converter)."""
+    import contextlib
+    import io
+
+    from hftbacktest.data.utils import binancefutures
+
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
+        return binancefutures.convert(capture, combined_stream=True)
+
+
+def _hbt_strategy() -> Any:
+    """The njit market-maker loop (compiled on first call)."""
+    import numpy as np
+    from hftbacktest import GTX, LIMIT
+    from hftbacktest.order import CANCELED, FILLED, NEW, NONE, PARTIALLY_FILLED
+    from numba import njit
+
+    @njit  # type: ignore[misc]
+    def market_maker(
+        hbt: Any,
+        half_spread_ticks: int,
+        quantity: float,
+        max_position: float,
+        skew_ticks: int,
+    ) -> tuple[int, int]:
+        """ferrox's ``market_maker`` rule: quotes around the skewed microprice after every
+        feed update, cancel-and-replace only when the target price changes."""
+        depth = hbt.depth(0)
+        tick = depth.tick_size
+        next_id = 1
+        bid_id = 0
+        ask_id = 0
+        bid_px = 0.0
+        ask_px = 0.0
+        updates = 0
+        while True:
+            r = hbt.wait_next_feed(False, 3_600_000_000_000)
+            if r == 1:
+                break
+            if r != 2:
+                continue
+            updates += 1
+            hbt.clear_inactive_orders(0)
+            depth = hbt.depth(0)
+            bb, ba = depth.best_bid, depth.best_ask
+            bq, aq = depth.best_bid_qty, depth.best_ask_qty
+            if not (np.isfinite(bb) and np.isfinite(ba)) or bb >= ba or bq + aq <= 0.0:
+                continue
+            micro = (bb * aq + ba * bq) / (bq + aq)
+            position = hbt.position(0)
+            fair = micro - position / quantity * skew_ticks * tick
+            half = half_spread_ticks * tick
+            bid = min(np.floor((fair - half) / tick) * tick, ba - tick)
+            ask = max(np.ceil((fair + half) / tick) * tick, bb + tick)
+            want_bid = position + quantity <= max_position + 1e-12
+            want_ask = position - quantity >= -max_position - 1e-12
+            orders = hbt.orders(0)
+            # Bid side.
+            working = False
+            if bid_id != 0:
+                o = orders.get(bid_id)
+                working = (
+                    o is not None
+                    and (o.status == NEW or o.status == PARTIALLY_FILLED)
+                    and o.req == NONE
+                )
+            if not (working and want_bid and abs(bid_px - bid) < tick / 2):
+                if working:
+                    hbt.cancel(0, bid_id, False)
+                bid_id = 0
+                if want_bid:
+                    bid_id = next_id
+                    next_id += 1
+                    bid_px = bid
+                    hbt.submit_buy_order(0, bid_id, bid, quantity, GTX, LIMIT, False)
+            # Ask side.
+            working = False
+            if ask_id != 0:
+                o = orders.get(ask_id)
+                working = (
+                    o is not None
+                    and (o.status == NEW or o.status == PARTIALLY_FILLED)
+                    and o.req == NONE
+                )
+            if not (working and want_ask and abs(ask_px - ask) < tick / 2):
+                if working:
+                    hbt.cancel(0, ask_id, False)
+                ask_id = 0
+                if want_ask:
+                    ask_id = next_id
+                    next_id += 1
+                    ask_px = ask
+                    hbt.submit_sell_order(0, ask_id, ask, quantity, GTX, LIMIT, False)
+        _ = (FILLED, CANCELED)
+        return updates, next_id - 1
+
+    return market_maker
+
+
+_hbt_compiled: list[Any] = []
+
+
+def hftbacktest_market_maker(
+    events: Any,
+    tick: float,
+    lot: float,
+    maker_fee: float,
+    taker_fee: float,
+    quantity: float,
+    max_position: float,
+) -> tuple[float, dict[str, float]]:
+    """One timed hftbacktest run: ``(seconds, figures)``; compiles the loop first (untimed)."""
+    from hftbacktest import BacktestAsset, HashMapMarketDepthBacktest
+
+    if not _hbt_compiled:
+        _hbt_compiled.append(_hbt_strategy())
+    strategy = _hbt_compiled[0]
+
+    def build(data: Any) -> Any:
+        asset = (
+            BacktestAsset()
+            .data([data])
+            .linear_asset(1.0)
+            .constant_latency(0, 0)
+            .risk_adverse_queue_model()
+            .no_partial_fill_exchange()
+            .trading_value_fee_model(maker_fee, taker_fee)
+            .tick_size(tick)
+            .lot_size(lot)
+            .last_trades_capacity(0)
+        )
+        return HashMapMarketDepthBacktest([asset])
+
+    if len(_hbt_compiled) == 1:  # numba compiles on the first call: off the clock
+        warm = build(events[:1000])
+        strategy(warm, 1, quantity, max_position, 1)
+        warm.close()
+        _hbt_compiled.append(True)
+    hbt = build(events)
+    started = time.perf_counter()
+    updates, orders = strategy(hbt, 1, quantity, max_position, 1)
+    seconds = time.perf_counter() - started
+    state = hbt.state_values(0)
+    depth = hbt.depth(0)
+    mid = (depth.best_bid + depth.best_ask) / 2.0
+    figures = {
+        "updates": float(updates),
+        "orders": float(orders),
+        "fills": float(state.num_trades),
+        "position": float(state.position),
+        "pnl": float(state.balance + state.position * mid - state.fee),
+    }
+    hbt.close()
+    return seconds, figures

@@ -67,6 +67,7 @@ FAST, SLOW = 10, 30
 BAR_PRICE_PRECISION, BAR_SIZE_PRECISION = 3, 6
 BAR_INSTRUMENT = "BTC-PERP.BINANCE"
 MINUTE_NS = 60 * 10**9
+MM_QUANTITY, MM_MAX_POSITION = "0.001", "0.01"
 
 
 def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -288,6 +289,166 @@ def ema_cross_section(repeat: int) -> list[Outcome]:
     return outcomes
 
 
+# --- market maker on the L2 capture ---------------------------------------------
+
+
+@dataclass
+class Capture:
+    """The capture as ferrox raw columns (deltas and trades) and its instrument."""
+
+    instrument: Instrument
+    deltas: dict[str, np.ndarray]
+    trades: dict[str, np.ndarray]
+
+    @property
+    def events(self) -> int:
+        """Delta rows plus trades."""
+        return int(self.deltas["price"].shape[0] + self.trades["price"].shape[0])
+
+
+def load_capture() -> Capture:
+    """The capture's deltas and trades from ferrox's Binance loader."""
+    from ferrox.data.loaders import binance
+    from ferrox.data.loaders.base import ErrorSink, LoaderOptions
+
+    frames: dict[str, list[pl.DataFrame]] = {"deltas": [], "trades": []}
+    instrument = None
+    for batch in binance.load(CAPTURE, options=LoaderOptions(), errors=ErrorSink()):
+        instrument = batch.instrument
+        if str(batch.kind) in frames:
+            frames[str(batch.kind)].append(pl.DataFrame(pl.from_arrow(batch.table)))
+    assert instrument is not None, f"{CAPTURE}: no instrument"
+    deltas, trades = pl.concat(frames["deltas"]), pl.concat(frames["trades"])
+    delta_types = {
+        "ts_init": np.int64,
+        "ts_event": np.int64,
+        "action": np.uint8,
+        "side": np.uint8,
+        "price": np.int64,
+        "size": np.int64,
+        "flags": np.uint8,
+        "sequence": np.uint64,
+    }
+    trade_types = {
+        "ts_init": np.int64,
+        "ts_event": np.int64,
+        "price": np.int64,
+        "size": np.int64,
+        "aggressor_side": np.uint8,
+    }
+    d = {n: np.ascontiguousarray(deltas[n].to_numpy(), dtype=t) for n, t in delta_types.items()}
+    t = {n: np.ascontiguousarray(trades[n].to_numpy(), dtype=t) for n, t in trade_types.items()}
+    t["trade_id"] = np.ascontiguousarray(trades["trade_id"].cast(pl.UInt64).to_numpy())
+    return Capture(instrument, d, t)
+
+
+def raw_units(value: str, precision: int) -> int:
+    """Exact decimal text -> raw integer at ``precision`` (refuses finer values)."""
+    scaled = Decimal(value).scaleb(precision)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} is finer than {precision} decimals")
+    return int(scaled)
+
+
+def ferrox_market_maker(capture: Capture) -> tuple[float, Any]:
+    """One timed run of the built-in Rust market maker over the capture."""
+    inst = capture.instrument
+    engine = _core.BacktestEngine(
+        [inst.price_precision],
+        [inst.size_precision],
+        [inst.quote_currency],
+        [inst.base_currency],
+        [MAKER_FEE],
+        [TAKER_FEE],
+        base_currency="USDT",
+        starting_balances=[("USDT", str(STARTING_USDT))],
+        account_type="margin",
+    )
+    engine.add_deltas(0, **capture.deltas)
+    engine.add_trades(0, **capture.trades)
+    strategy = RustStrategy(
+        "market_maker",
+        instrument=0,
+        tick=raw_units(inst.price_increment, inst.price_precision),
+        half_spread_ticks=1,
+        quantity=raw_units(MM_QUANTITY, inst.size_precision),
+        max_position=raw_units(MM_MAX_POSITION, inst.size_precision),
+        skew_ticks=1,
+    )
+    started = time.perf_counter()
+    engine.run(strategy)
+    return time.perf_counter() - started, engine
+
+
+def market_maker_section(repeat: int) -> list[Outcome]:
+    """Runs the market-maker contenders and returns their figures.
+
+    ferrox: ``RustStrategy("market_maker")`` (quotes one bid and one ask, post-only,
+    ``half_spread_ticks`` = 1 around the microprice skewed by one tick per 0.001 BTC
+    of inventory, at most 0.01 BTC either way; requotes on every complete book update,
+    i.e. every depth message, cancel-and-replace only when the target price moves);
+    zero latencies, the venue's conservative queue model (a resting order fills only
+    after the size ahead of it has traded or been removed), maker/taker fees
+    0.0002/0.0004. Input: every delta row and trade of the capture (the engine's
+    book applies them in ``ts_init`` order).
+
+    hftbacktest: the same rule in a numba ``@njit`` loop over
+    ``wait_next_feed`` (so it requotes on every feed event it returns on),
+    ``HashMapMarketDepthBacktest`` on its own conversion of the capture
+    (``hftbacktest.data.utils.binancefutures.convert``: every depth level and
+    trade as one event, the REST snapshot as clear + snapshot events), constant
+    zero latency, ``risk_adverse_queue_model`` (its conservative model), no
+    partial fills, the same fees. events/s = its event rows / best time.
+    """
+    capture = load_capture()
+    outcomes = []
+    seconds, engine = best_of(repeat, lambda: ferrox_market_maker(capture))
+    positions = engine.positions()
+    fills = engine.fills()
+    outcomes.append(
+        Outcome(
+            "ferrox, Rust strategy",
+            capture.events,
+            seconds,
+            len(fills["ts"]),
+            ferrox_pnl(engine),
+            f"requotes per depth message; final position "
+            f"{positions['quantity'][0] / 10**capture.instrument.size_precision:g} BTC",
+        )
+    )
+    if installed("hftbacktest") and installed("numba"):
+        from _backtest_peers import hftbacktest_events, hftbacktest_market_maker
+
+        events = hftbacktest_events(str(CAPTURE))
+        inst = capture.instrument
+        seconds, figures = best_of(
+            repeat,
+            lambda: hftbacktest_market_maker(
+                events,
+                float(inst.price_increment),
+                float(inst.size_increment),
+                float(MAKER_FEE),
+                float(TAKER_FEE),
+                float(MM_QUANTITY),
+                float(MM_MAX_POSITION),
+            ),
+        )
+        outcomes.append(
+            Outcome(
+                "hftbacktest 2.4.4 (numba loop)",
+                int(events.shape[0]),
+                seconds,
+                int(figures["fills"]),
+                figures["pnl"],
+                f"requotes per feed event ({int(figures['updates']):,} wake-ups); "
+                f"final position {figures['position']:g} BTC",
+            )
+        )
+    else:
+        print("hftbacktest/numba are not installed: skipping it (pip install -e '.[bench]')")
+    return outcomes
+
+
 # --- report --------------------------------------------------------------------
 
 
@@ -331,6 +492,16 @@ def main() -> None:
         ema,
     )
     print_ratios(ema, "NautilusTrader")
+    if not CAPTURE.is_file():
+        print(f"no capture at {CAPTURE}: skipping the market maker")
+        return
+    mm = market_maker_section(args.repeat)
+    print_table(
+        f"Market maker, {CAPTURE.parent.name}/{CAPTURE.name} (best of {args.repeat})",
+        "events/s",
+        mm,
+    )
+    print_ratios(mm, "hftbacktest")
 
 
 if __name__ == "__main__":
