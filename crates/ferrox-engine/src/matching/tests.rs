@@ -666,6 +666,31 @@ fn test_trailing_stop_moves_its_trigger_up_and_never_back() {
 }
 
 #[test]
+fn test_trailing_trigger_moves_are_reported_when_asked() {
+    let mut e = ex_with(ExchangeConfig {
+        emit_trailing_updates: true,
+        ..ExchangeConfig::default()
+    });
+    trade(&mut e, 100, 1, AggressorSide::Buyer);
+    let req = OrderRequest {
+        order_type: OrderType::TrailingStopMarket,
+        trailing_offset: Some(3),
+        ..OrderRequest::market(0, Sell, 1)
+    };
+    submit(&mut e, 1, req);
+    let out = trade(&mut e, 104, 1, AggressorSide::Buyer);
+    let moved = OrderEventKind::Updated {
+        quantity: 1,
+        price: None,
+        trigger_price: Some(101),
+    };
+    assert_eq!(
+        out.iter().map(|e| &e.kind).collect::<Vec<_>>(),
+        vec![&moved]
+    );
+}
+
+#[test]
 fn test_trailing_stop_on_bars_trails_the_high_before_the_fall() {
     let mut e = ex();
     bar(&mut e, [100, 100, 100, 100], 60);
