@@ -193,7 +193,7 @@ def _hbt_strategy() -> Any:
     """The njit market-maker loop (compiled on first call)."""
     import numpy as np
     from hftbacktest import GTX, LIMIT
-    from hftbacktest.order import CANCELED, FILLED, NEW, NONE, PARTIALLY_FILLED
+    from hftbacktest.order import NEW, NONE, PARTIALLY_FILLED
     from numba import njit
 
     @njit  # type: ignore[misc]
@@ -272,7 +272,6 @@ def _hbt_strategy() -> Any:
                     next_id += 1
                     ask_px = ask
                     hbt.submit_sell_order(0, ask_id, ask, quantity, GTX, LIMIT, False)
-        _ = (FILLED, CANCELED)
         return updates, next_id - 1
 
     return market_maker
