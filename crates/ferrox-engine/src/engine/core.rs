@@ -177,6 +177,8 @@ pub struct EngineCore {
     pub(crate) built_bars: Vec<Bar>,
     pub(crate) last_bar: Vec<Option<Bar>>,
     pub(crate) log: RunLog,
+    /// The pre-trade risk engine every order passes.
+    pub(crate) risk: crate::risk::pretrade::RiskEngine,
 }
 
 impl EngineCore {
@@ -209,7 +211,58 @@ impl EngineCore {
             built_bars: Vec::new(),
             last_bar: vec![None; n],
             log: RunLog::default(),
+            risk: crate::risk::pretrade::RiskEngine::unlimited(),
         }
+    }
+
+    /// Replaces the pre-trade risk engine (the default has no limits).
+    pub fn set_risk(&mut self, risk: crate::risk::pretrade::RiskEngine) {
+        self.risk = risk;
+    }
+
+    /// The pre-trade risk engine (states, audit trail).
+    pub fn risk(&self) -> &crate::risk::pretrade::RiskEngine {
+        &self.risk
+    }
+
+    /// Kill switch: cancels every working order of `scope` and halts it,
+    /// recorded in the risk audit trail with who and why. Returns the number
+    /// of orders cancelled.
+    pub fn kill_switch(
+        &mut self,
+        scope: crate::risk::pretrade::Scope,
+        who: &str,
+        why: &str,
+    ) -> u32 {
+        let cancelled = self.cancel_scope(scope);
+        self.risk.set_state(
+            scope,
+            crate::risk::pretrade::TradingState::Halted,
+            crate::risk::pretrade::codes::KILL_SWITCH,
+            who,
+            why,
+            self.now,
+            cancelled,
+        );
+        cancelled
+    }
+
+    /// Cancels every working order of `scope`; returns how many.
+    fn cancel_scope(&mut self, scope: crate::risk::pretrade::Scope) -> u32 {
+        use crate::risk::pretrade::Scope;
+        let ids: Vec<ClientOrderId> = self
+            .open_orders()
+            .filter(|o| match scope {
+                Scope::All | Scope::Account => true,
+                Scope::Strategy(s) => o.request.strategy == s,
+                Scope::Instrument(i) => o.request.instrument == i,
+            })
+            .filter(|o| o.status != OrderStatus::PendingCancel)
+            .map(|o| o.id)
+            .collect();
+        ids.into_iter()
+            .filter(|id| self.cancel(*id).is_ok())
+            .count() as u32
     }
 
     // ---- reading -------------------------------------------------------
@@ -458,9 +511,9 @@ impl EngineCore {
         Ok(())
     }
 
-    /// Checks an order before it may leave: shape, instrument, reduce-only.
-    /// The full risk engine plugs in here.
-    fn pre_trade_check(&self, request: &OrderRequest) -> Result<(), (&'static str, String)> {
+    /// Checks an order before it may leave: shape, instrument, reduce-only,
+    /// then every control of the risk engine.
+    fn pre_trade_check(&mut self, request: &OrderRequest) -> Result<(), (&'static str, String)> {
         if request.instrument as usize >= self.instruments.len() {
             return Err((
                 "UNKNOWN_INSTRUMENT",
@@ -522,7 +575,22 @@ impl EngineCore {
                 ));
             }
         }
-        Ok(())
+        let view = crate::risk::pretrade::RiskView {
+            now: self.now,
+            order_id: self.orders.len() as ClientOrderId,
+            portfolio: &self.portfolio,
+            orders: &self.orders,
+            open: &self.open,
+            venues: &self.venues,
+            fees: &self.fees,
+        };
+        let result = self.risk.check(request, &view);
+        if self.risk.has_pending_cancels() {
+            for scope in self.risk.take_pending_cancels() {
+                self.cancel_scope(scope);
+            }
+        }
+        result
     }
 
     /// Schedules a command to reach the venue after the entry latency.
@@ -626,6 +694,9 @@ impl EngineCore {
         if status.is_terminal() {
             self.open.remove(&id);
         }
+        let strategy = self.order(id).map_or(0, |o| o.request.strategy);
+        self.risk
+            .on_order_event(&event.kind, instrument, strategy, event.ts);
         if let OrderEventKind::Filled {
             price,
             quantity,
@@ -673,9 +744,24 @@ impl EngineCore {
                 fee,
                 liquidity,
             });
+            self.risk_after_fill(event.ts);
             return Ok(Some(fill));
         }
         Ok(None)
+    }
+
+    /// Feeds the risk engine's loss limits after a fill; cancels the working
+    /// orders of any scope they halt.
+    fn risk_after_fill(&mut self, ts: UnixNanos) {
+        if !self.risk.watches_equity() {
+            return;
+        }
+        let base = self.portfolio.config().base_currency;
+        let code = self.portfolio.currencies().code(base);
+        self.risk.on_equity(ts, self.portfolio.equity_base(), &code);
+        for scope in self.risk.take_pending_cancels() {
+            self.cancel_scope(scope);
+        }
     }
 
     /// Feeds a closed bar to the indicators of its instrument and records it.

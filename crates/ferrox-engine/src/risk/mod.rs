@@ -2,4 +2,4 @@
 //! correlation) and the pre-trade controls every order passes.
 
 pub mod portfolio;
-// `pub mod pretrade;` (pre-trade controls and the kill switch) is declared here when it lands.
+pub mod pretrade;
