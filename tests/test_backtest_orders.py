@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ferrox._core import Bar, Fill, OrderEvent, Quote
-from ferrox.backtest import Backtest, BacktestResult, Strategy, VenueConfig
+from ferrox.backtest import Backtest, BacktestResult, LatencyConfig, Strategy, VenueConfig
 from ferrox.model.instrument import Instrument, InstrumentKind
 from ferrox.model.schema import BARS_SCHEMA, QUOTES_SCHEMA
 
@@ -405,3 +405,173 @@ def test_position_is_the_sum_of_fills_and_equity_reconciles(
     assert Decimal(repr(result.equity["equity"][-1])).quantize(cent) == expected_equity.quantize(
         cent
     )
+
+
+# ---- the real Binance USD-M L2 capture ------------------------------------------
+
+ENTRY = 1_000_000  # order-entry latency, ns
+
+
+class Join(Strategy):
+    """Every 150 book updates joins the best bid and the best ask (one lot each); every
+    300th update also sends a one-lot market order, alternately buying and selling."""
+
+    def __init__(self, instrument: str, market_orders: bool = False) -> None:
+        super().__init__()
+        self.instrument = instrument
+        self.market_orders = market_orders
+        self.updates = 0
+        self.placed: dict[int, tuple[int, str, int]] = {}  # id -> (sent, side, raw price)
+        self.last_fill: dict[int, int] = {}  # id -> ts
+        self.position_after_fill: list[tuple[int, Decimal]] = []
+
+    def on_book(self, instrument: int) -> None:
+        self.updates += 1
+        if self.updates % 150:
+            return
+        bid, ask = self.best_bid(self.instrument), self.best_ask(self.instrument)
+        assert bid is not None
+        assert ask is not None
+        for side, level in (("BUY", bid), ("SELL", ask)):
+            order_id = self.submit_order(
+                self.instrument, side, "0.001", order_type="LIMIT", price=level[0]
+            )
+            self.placed[order_id] = (self.now(), side, int(level[0].scaleb(2)))
+        if self.market_orders and self.updates % 300 == 0:
+            side = "BUY" if self.updates % 600 else "SELL"
+            self.submit_order(self.instrument, side, "0.001")
+
+    def on_fill(self, fill: Fill) -> None:
+        self.last_fill[fill.order_id] = fill.ts
+        self.position_after_fill.append((fill.ts, self.position(self.instrument)))
+
+
+@pytest.fixture(scope="module")
+def capture(
+    shared_data: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Instrument, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The BTCUSDT capture's instrument, deltas, trades and its replayed book (20 levels)."""
+    from ferrox.book.replay import replay
+    from ferrox.data.catalog import Catalog
+    from ferrox.data.importer import import_files
+
+    catalog = Catalog(tmp_path_factory.mktemp("l2") / "catalog")
+    import_files([shared_data / "binance-usdm" / "btcusdt_20240808.gz"], "binance", catalog)
+    (instrument,) = catalog.instruments()
+    deltas = catalog.read(instrument.id, "deltas")
+    trades = catalog.read(instrument.id, "trades")
+    book = replay(deltas, instrument, levels=20).filter(pl.col("state") == 0)
+    return instrument, deltas, trades, book
+
+
+def run_l2(
+    capture: tuple[Instrument, pl.DataFrame, pl.DataFrame, pl.DataFrame],
+    queue_model: str,
+    market_orders: bool = False,
+) -> tuple[BacktestResult, Join]:
+    instrument, deltas, trades, _ = capture
+    backtest = Backtest(
+        [instrument],
+        VenueConfig(queue_model=queue_model, maker_fee="0.0002", taker_fee="0.0005"),
+        order_entry_latency=LatencyConfig("constant", ENTRY),
+    )
+    backtest.add(instrument.id, "deltas", deltas)
+    backtest.add(instrument.id, "trades", trades)
+    strategy = Join(instrument.id, market_orders)
+    return backtest.run(strategy), strategy
+
+
+def test_a_probabilistic_queue_fills_resting_orders_no_later_than_a_conservative_one(
+    capture: tuple[Instrument, pl.DataFrame, pl.DataFrame, pl.DataFrame],
+) -> None:
+    _, conservative = run_l2(capture, "conservative")
+    _, probabilistic = run_l2(capture, "probabilistic")
+    assert conservative.placed.keys() == probabilistic.placed.keys()
+    assert len(conservative.last_fill) > 20
+    for order_id, ts in conservative.last_fill.items():
+        assert probabilistic.last_fill[order_id] <= ts
+    earlier = [o for o, ts in conservative.last_fill.items() if probabilistic.last_fill[o] < ts]
+    assert earlier  # the model matters on real data
+
+
+def test_a_resting_bid_fills_only_on_prints_at_or_through_its_price(
+    capture: tuple[Instrument, pl.DataFrame, pl.DataFrame, pl.DataFrame],
+) -> None:
+    """Conservative queue: a bid the ask never crossed fills only once sellers have traded
+    at its price at least its size (the queue ahead goes first), or traded below it."""
+    _, _, trades, book = capture
+    _, strategy = run_l2(capture, "conservative")
+    sells = trades.filter(pl.col("aggressor_side") == 2)
+    checked = 0
+    for order_id, fill_ts in strategy.last_fill.items():
+        sent, side, limit = strategy.placed[order_id]
+        if side != "BUY":
+            continue
+        window = sells.filter(pl.col("ts_init").is_between(sent + ENTRY, fill_ts))
+        ask = book.filter(pl.col("ts_init") <= fill_ts)["ask_price_0"][-1]
+        if ask <= limit or (window["price"] < limit).any():
+            continue  # filled by a cross or a print through the limit
+        at_limit = window.filter(pl.col("price") == limit)["size"].sum()
+        assert at_limit >= 1, f"order {order_id} filled with no sell print at {limit}"
+        queue = book.filter(pl.col("ts_init") <= sent + ENTRY).row(-1, named=True)
+        ahead = next(
+            (queue[f"bid_size_{i}"] for i in range(20) if queue[f"bid_price_{i}"] == limit), 0
+        )
+        shrunk = (
+            book.filter(pl.col("ts_init").is_between(sent + ENTRY, fill_ts))
+            .select(
+                pl.min_horizontal(
+                    pl.when(pl.col(f"bid_price_{i}") == limit)
+                    .then(pl.col(f"bid_size_{i}"))
+                    .otherwise(None)
+                    for i in range(20)
+                )
+            )
+            .to_series()
+            .min()
+        )
+        # The queue ahead only shrinks by prints at the limit or by the level shrinking below it.
+        floor = min(ahead, shrunk) if shrunk is not None else ahead
+        if floor == ahead:
+            assert at_limit > ahead, f"order {order_id} jumped a queue of {ahead}"
+        checked += 1
+    assert checked > 5
+
+
+def test_no_l2_fill_is_at_a_better_price_than_the_book_offered(
+    capture: tuple[Instrument, pl.DataFrame, pl.DataFrame, pl.DataFrame],
+) -> None:
+    _, _, trades, book = capture
+    result, _ = run_l2(capture, "probabilistic", market_orders=True)
+    fills = result.fills.with_columns(
+        (pl.col("price").str.replace(r"\.", "").cast(pl.Int64)).alias("raw")
+    ).sort("ts")
+    at = fills.join_asof(
+        book.select("ts_init", "bid_price_0", "ask_price_0").sort("ts_init"),
+        left_on="ts",
+        right_on="ts_init",
+        strategy="backward",
+    )
+    liquidity = set(at["liquidity"])
+    assert liquidity == {"MAKER", "TAKER"}
+    for row in at.iter_rows(named=True):
+        raw, bid, ask = row["raw"], row["bid_price_0"], row["ask_price_0"]
+        prints = trades.filter(pl.col("ts_init") == row["ts"])["price"]
+        if row["liquidity"] == "TAKER":
+            assert raw >= ask if row["side"] == "BUY" else raw <= bid, row
+        elif row["side"] == "BUY":
+            assert ask <= raw or (prints <= raw).any(), row
+        else:
+            assert bid >= raw or (prints >= raw).any(), row
+
+
+def test_on_l2_the_position_is_always_the_sum_of_fills(
+    capture: tuple[Instrument, pl.DataFrame, pl.DataFrame, pl.DataFrame],
+) -> None:
+    result, strategy = run_l2(capture, "probabilistic", market_orders=True)
+    signed = [
+        (1 if side == "BUY" else -1) * Decimal(q)
+        for side, q in result.fills.select("side", "quantity").iter_rows()
+    ]
+    running = [sum(signed[: i + 1], Decimal(0)) for i in range(len(signed))]
+    assert [p for _, p in strategy.position_after_fill] == running
