@@ -381,6 +381,7 @@ def vsim_signals(
     price: str,
     group_lens: list[int],
     init_cash: _F64,
+    record_all: bool = False,
 ) -> dict[str, Any]: ...
 def vsim_target(
     n_rows: int,
@@ -391,6 +392,7 @@ def vsim_target(
     price: str,
     group_lens: list[int],
     init_cash: _F64,
+    record_all: bool = False,
 ) -> dict[str, Any]: ...
 def vsim_orders(
     n_rows: int,
@@ -401,6 +403,7 @@ def vsim_orders(
     price: str,
     group_lens: list[int],
     init_cash: _F64,
+    record_all: bool = False,
 ) -> dict[str, Any]: ...
 
 # --- factors.rs ------------------------------------------------------------

@@ -121,21 +121,23 @@ fn prices<'a>(p: &'a PriceArrays<'_>, n_rows: usize) -> PyResult<Prices<'a>> {
 }
 
 /// Fresh zeroed numpy outputs (numpy's allocator: lazily zeroed, huge pages
-/// for large arrays) for cash and equity per group and position per column.
+/// for large arrays): equity per group, and with `record_all` cash per group
+/// and position per column too (otherwise Python rebuilds them from fills).
 struct Buffers<'py> {
-    cash: Bound<'py, PyArray1<f64>>,
     equity: Bound<'py, PyArray1<f64>>,
-    position: Bound<'py, PyArray1<f64>>,
+    cash: Option<Bound<'py, PyArray1<f64>>>,
+    position: Option<Bound<'py, PyArray1<f64>>>,
 }
 
 impl<'py> Buffers<'py> {
-    fn new(py: Python<'py>, n_rows: usize, group_lens: &[usize]) -> Self {
+    fn new(py: Python<'py>, n_rows: usize, group_lens: &[usize], record_all: bool) -> Self {
         let n_cols: usize = group_lens.iter().sum();
         let n_groups = group_lens.len();
+        let zeros = |n: usize| PyArray1::<f64>::zeros(py, [n], false);
         Self {
-            cash: PyArray1::zeros(py, [n_rows * n_groups], false),
-            equity: PyArray1::zeros(py, [n_rows * n_groups], false),
-            position: PyArray1::zeros(py, [n_rows * n_cols], false),
+            equity: zeros(n_rows * n_groups),
+            cash: record_all.then(|| zeros(n_rows * n_groups)),
+            position: record_all.then(|| zeros(n_rows * n_cols)),
         }
     }
 
@@ -147,11 +149,14 @@ impl<'py> Buffers<'py> {
     ) -> PyResult<Records> {
         // SAFETY: the arrays were created above and are not yet shared with
         // Python code, so these are the only views of their memory.
-        let (cash, equity, position) = unsafe {
+        let (equity, cash, position) = unsafe {
             (
-                self.cash.as_slice_mut()?,
                 self.equity.as_slice_mut()?,
-                self.position.as_slice_mut()?,
+                self.cash.as_ref().map(|a| a.as_slice_mut()).transpose()?,
+                self.position
+                    .as_ref()
+                    .map(|a| a.as_slice_mut())
+                    .transpose()?,
             )
         };
         py.detach(|| {
@@ -171,8 +176,8 @@ fn output<'py>(
     out: Records,
 ) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    dict.set_item("cash", buffers.cash)?;
     dict.set_item("equity", buffers.equity)?;
+    dict.set_item("cash", buffers.cash)?;
     dict.set_item("position", buffers.position)?;
     let f = out.fills;
     let fills = PyDict::new(py);
@@ -183,6 +188,8 @@ fn output<'py>(
     fills.set_item("price", PyArray1::from_vec(py, f.price))?;
     fills.set_item("fee", PyArray1::from_vec(py, f.fee))?;
     fills.set_item("reason", PyArray1::from_vec(py, f.reason))?;
+    fills.set_item("position", PyArray1::from_vec(py, f.position))?;
+    fills.set_item("cash", PyArray1::from_vec(py, f.cash))?;
     dict.set_item("fills", fills)?;
     let t = out.trades;
     let trades = PyDict::new(py);
@@ -201,7 +208,7 @@ fn output<'py>(
 
 /// Simulates entry/exit signals over column-major columns of `n_rows` rows.
 #[pyfunction]
-#[pyo3(signature = (n_rows, prices, entries, exits, short_entries, short_exits, params, size_type, price, group_lens, init_cash))]
+#[pyo3(signature = (n_rows, prices, entries, exits, short_entries, short_exits, params, size_type, price, group_lens, init_cash, record_all = false))]
 #[allow(clippy::too_many_arguments)]
 fn vsim_signals<'py>(
     py: Python<'py>,
@@ -216,6 +223,7 @@ fn vsim_signals<'py>(
     price: &str,
     group_lens: Vec<usize>,
     init_cash: F64s<'py>,
+    record_all: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let p = self::prices(&prices, n_rows)?;
     let (se, sx) = (
@@ -235,14 +243,14 @@ fn vsim_signals<'py>(
         group_lens: &group_lens,
         init_cash: slice("init_cash", &init_cash)?,
     };
-    let buffers = Buffers::new(py, n_rows, &group_lens);
+    let buffers = Buffers::new(py, n_rows, &group_lens, record_all);
     let out = buffers.fill(py, |o| simulate_signals(p, signals, params, options, o))?;
     output(py, buffers, out)
 }
 
 /// Simulates target positions (NaN = no change).
 #[pyfunction]
-#[pyo3(signature = (n_rows, prices, target, params, size_type, price, group_lens, init_cash))]
+#[pyo3(signature = (n_rows, prices, target, params, size_type, price, group_lens, init_cash, record_all = false))]
 #[allow(clippy::too_many_arguments)]
 fn vsim_target<'py>(
     py: Python<'py>,
@@ -254,6 +262,7 @@ fn vsim_target<'py>(
     price: &str,
     group_lens: Vec<usize>,
     init_cash: F64s<'py>,
+    record_all: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let p = self::prices(&prices, n_rows)?;
     let target = matrix("target", slice("target", &target)?, n_rows)?;
@@ -264,14 +273,14 @@ fn vsim_target<'py>(
         group_lens: &group_lens,
         init_cash: slice("init_cash", &init_cash)?,
     };
-    let buffers = Buffers::new(py, n_rows, &group_lens);
+    let buffers = Buffers::new(py, n_rows, &group_lens, record_all);
     let out = buffers.fill(py, |o| simulate_target(p, target, params, options, o))?;
     output(py, buffers, out)
 }
 
 /// Simulates explicit signed order sizes (NaN = none).
 #[pyfunction]
-#[pyo3(signature = (n_rows, prices, size, params, size_type, price, group_lens, init_cash))]
+#[pyo3(signature = (n_rows, prices, size, params, size_type, price, group_lens, init_cash, record_all = false))]
 #[allow(clippy::too_many_arguments)]
 fn vsim_orders<'py>(
     py: Python<'py>,
@@ -283,6 +292,7 @@ fn vsim_orders<'py>(
     price: &str,
     group_lens: Vec<usize>,
     init_cash: F64s<'py>,
+    record_all: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let p = self::prices(&prices, n_rows)?;
     let size = matrix("size", slice("size", &size)?, n_rows)?;
@@ -293,7 +303,7 @@ fn vsim_orders<'py>(
         group_lens: &group_lens,
         init_cash: slice("init_cash", &init_cash)?,
     };
-    let buffers = Buffers::new(py, n_rows, &group_lens);
+    let buffers = Buffers::new(py, n_rows, &group_lens, record_all);
     let out = buffers.fill(py, |o| simulate_orders(p, size, params, options, o))?;
     output(py, buffers, out)
 }

@@ -197,6 +197,28 @@ def _groups(
     return lens, names
 
 
+def _steps(
+    n_rows: int,
+    n_series: int,
+    series: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.int64],
+    values: F64,
+    initial: F64,
+) -> F64:
+    """Step functions: each series holds its last value as of each row (``initial`` before
+    its first), from (series, row, value) records in time order per series."""
+    out = np.empty((n_rows, n_series), order="F")
+    order = np.argsort(series, kind="stable")
+    series, rows, values = series[order], rows[order], values[order]
+    bounds = np.searchsorted(series, np.arange(n_series + 1))
+    grid = np.arange(n_rows)
+    for s in range(n_series):
+        lo, hi = bounds[s], bounds[s + 1]
+        levels = np.concatenate([[initial[s]], values[lo:hi]])
+        out[:, s] = levels[np.searchsorted(rows[lo:hi], grid, side="right")]
+    return out
+
+
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
@@ -218,30 +240,45 @@ class VectorizedResult:
         layout: _Layout,
         group_lens: list[int],
         groups: list[str],
-        init_cash: F64,
+        sim_lens: list[int],
+        sim_cash: F64,
         close: F64,
-        cash_sharing: bool,
     ) -> None:
         self.columns = layout.columns
         self.groups = groups
         self.group_lens = group_lens
-        self.init_cash = init_cash
+        self.init_cash = sim_cash
         self.has_ts = layout.ts is not None
         self.ts = layout.ts if layout.ts is not None else np.arange(layout.n_rows, dtype=np.int64)
-        n = layout.n_rows
-        sim_groups = len(raw["cash"]) // n
-        # Columns without shared cash simulate one cash account each; reporting
+        self._n_rows = layout.n_rows
+        self._sim_lens = sim_lens
+        equity = raw["equity"].reshape(len(sim_lens), layout.n_rows).T
+        # Columns without shared cash simulate one account each; reporting
         # groups then add up their members.
-        cash = raw["cash"].reshape(sim_groups, n).T
-        equity = raw["equity"].reshape(sim_groups, n).T
-        if not cash_sharing and sim_groups != len(groups):
-            cash, equity = self._sum_groups(cash), self._sum_groups(equity)
-        self.cash_array: F64 = cash
-        self.equity_array: F64 = equity
-        self.position_array: F64 = raw["position"].reshape(layout.n_cols, n).T
+        self._summed = len(sim_lens) != len(groups)
+        self.equity_array: F64 = self._sum_groups(equity) if self._summed else equity
         self._raw_fills: dict[str, Any] = raw["fills"]
         self._raw_trades: dict[str, Any] = raw["trades"]
         self._close = close
+
+    @cached_property
+    def position_array(self) -> F64:
+        """Position per column at each row's end (rows x columns), from the fills."""
+        f = self._raw_fills
+        return _steps(
+            self._n_rows, len(self.columns), f["col"], f["row"], f["position"],
+            np.zeros(len(self.columns)),
+        )  # fmt: skip
+
+    @cached_property
+    def cash_array(self) -> F64:
+        """Cash per group at each row's end (rows x groups), from the fills."""
+        f = self._raw_fills
+        account = np.repeat(np.arange(len(self._sim_lens)), self._sim_lens)[f["col"]]
+        cash = _steps(
+            self._n_rows, len(self._sim_lens), account, f["row"], f["cash"], self.init_cash
+        )
+        return self._sum_groups(cash) if self._summed else cash
 
     def _sum_groups(self, per_column: F64) -> F64:
         out = np.empty((per_column.shape[0], len(self.group_lens)))
@@ -272,7 +309,9 @@ class VectorizedResult:
 
     @cached_property
     def fills(self) -> pl.DataFrame:
-        """Every fill: ts, row, column, side (BUY/SELL), quantity, price, notional, fee, reason."""
+        """Every fill: ts, row, column, side (BUY/SELL), quantity, price (slippage included),
+        notional, fee, reason (signal, stop_loss, trailing_stop, take_profit), and the
+        column's position and its cash account's balance after the fill."""
         f = self._raw_fills
         rows = f["row"]
         names = np.array(self.columns, dtype=object)
@@ -287,6 +326,8 @@ class VectorizedResult:
                 "notional": f["size"] * f["price"],
                 "fee": f["fee"],
                 "reason": pl.Series(np.array(_REASONS, dtype=object)[f["reason"]], dtype=pl.String),
+                "position": f["position"],
+                "cash": f["cash"],
             },
             schema_overrides={"ts": pl.Int64, "row": pl.Int64},
         )
@@ -435,11 +476,11 @@ def _result(
     flat: dict[str, Any],
     group_lens: list[int],
     groups: list[str],
-    init_cash: F64,
-    cash_sharing: bool,
+    sim_lens: list[int],
+    cash: F64,
 ) -> VectorizedResult:
     close = flat["close"].reshape(-1, layout.n_rows).T
-    return VectorizedResult(raw, layout, group_lens, groups, init_cash, close, cash_sharing)
+    return VectorizedResult(raw, layout, group_lens, groups, sim_lens, cash, close)
 
 
 def simulate_signals(
@@ -515,7 +556,7 @@ def simulate_signals(
         flat.get("short_entries"), flat.get("short_exits"),
         params, size_type, price, sim_lens, cash,
     )  # fmt: skip
-    return _result(raw, layout, flat, group_lens, groups, cash, cash_sharing)
+    return _result(raw, layout, flat, group_lens, groups, sim_lens, cash)
 
 
 def simulate_target(
@@ -556,7 +597,7 @@ def simulate_target(
     raw = _core.vsim_target(
         layout.n_rows, _prices(flat), flat["target"], params, size_type, price, sim_lens, cash
     )
-    return _result(raw, layout, flat, group_lens, groups, cash, cash_sharing)
+    return _result(raw, layout, flat, group_lens, groups, sim_lens, cash)
 
 
 def simulate_orders(
@@ -595,7 +636,7 @@ def simulate_orders(
     raw = _core.vsim_orders(
         layout.n_rows, _prices(flat), flat["size"], params, size_type, price, sim_lens, cash
     )
-    return _result(raw, layout, flat, group_lens, groups, cash, cash_sharing)
+    return _result(raw, layout, flat, group_lens, groups, sim_lens, cash)
 
 
 __all__ = [

@@ -100,6 +100,8 @@ impl Holding {
         fills.price.push(executed.price);
         fills.fee.push(executed.fee);
         fills.reason.push(reason as u8);
+        fills.position.push(self.position);
+        fills.cash.push(cash.cash);
         self.book(before, executed, row, col, trades);
         Some(executed)
     }

@@ -444,9 +444,9 @@ struct Job<'o> {
     group: usize,
     first_col: usize,
     len: usize,
-    cash: &'o mut [f64],
+    cash: Option<&'o mut [f64]>,
     equity: &'o mut [f64],
-    position: &'o mut [f64],
+    position: Option<&'o mut [f64]>,
 }
 
 fn run<D: Decide>(
@@ -465,11 +465,19 @@ fn run<D: Decide>(
             .iter()
             .any(|s| s.iter().any(|v| !v.is_nan()));
     for (arg, len, want) in [
-        ("cash", out.cash.len(), n_rows * n_groups),
-        ("equity", out.equity.len(), n_rows * n_groups),
-        ("position", out.position.len(), n_rows * n_cols),
+        (
+            "cash",
+            out.cash.as_ref().map(|c| c.len()),
+            n_rows * n_groups,
+        ),
+        ("equity", Some(out.equity.len()), n_rows * n_groups),
+        (
+            "position",
+            out.position.as_ref().map(|p| p.len()),
+            n_rows * n_cols,
+        ),
     ] {
-        if len != want {
+        if let Some(len) = len.filter(|&l| l != want) {
             return Err(SimError::Shape {
                 arg,
                 expected: format!("an output of {want} cells"),
@@ -482,9 +490,9 @@ fn run<D: Decide>(
         let (mut c_rest, mut e_rest, mut p_rest) = (out.cash, out.equity, out.position);
         let mut first_col = 0;
         for (group, &len) in options.group_lens.iter().enumerate() {
-            let (c, cr) = std::mem::take(&mut c_rest).split_at_mut(n_rows);
+            let (c, cr) = split(c_rest.take(), n_rows);
             let (e, er) = std::mem::take(&mut e_rest).split_at_mut(n_rows);
-            let (p, pr) = std::mem::take(&mut p_rest).split_at_mut(n_rows * len);
+            let (p, pr) = split(p_rest.take(), n_rows * len);
             (c_rest, e_rest, p_rest) = (cr, er, pr);
             jobs.push(Job {
                 group,
@@ -526,6 +534,17 @@ fn run<D: Decide>(
     Ok(Records { fills, trades })
 }
 
+/// Splits an optional buffer after `mid` cells.
+fn split(buffer: Option<&mut [f64]>, mid: usize) -> (Option<&mut [f64]>, Option<&mut [f64]>) {
+    match buffer {
+        Some(b) => {
+            let (head, tail) = b.split_at_mut(mid);
+            (Some(head), Some(tail))
+        }
+        None => (None, None),
+    }
+}
+
 fn append_fills(into: &mut Fills, mut from: Fills) {
     into.row.append(&mut from.row);
     into.col.append(&mut from.col);
@@ -534,6 +553,8 @@ fn append_fills(into: &mut Fills, mut from: Fills) {
     into.price.append(&mut from.price);
     into.fee.append(&mut from.fee);
     into.reason.append(&mut from.reason);
+    into.position.append(&mut from.position);
+    into.cash.append(&mut from.cash);
 }
 
 fn append_trades(into: &mut Trades, mut from: Trades) {
@@ -720,8 +741,12 @@ fn run_single<R: ColumnRule>(
         if p != 0.0 {
             value += p * c.mark;
         }
-        job.position[row] = p;
-        job.cash[row] = cash.cash;
+        if let Some(out) = job.position.as_deref_mut() {
+            out[row] = p;
+        }
+        if let Some(out) = job.cash.as_deref_mut() {
+            out[row] = cash.cash;
+        }
         job.equity[row] = value;
     }
     Ok(())
@@ -729,7 +754,7 @@ fn run_single<R: ColumnRule>(
 
 fn run_group<D: Decide>(
     rule: &D,
-    job: Job<'_>,
+    mut job: Job<'_>,
     prices: &Prices<'_>,
     params: &ColumnParams<'_>,
     options: &SimOptions<'_>,
@@ -766,7 +791,6 @@ fn run_group<D: Decide>(
     };
     let mut records = (Fills::default(), Trades::default());
     if let [c] = cols.as_mut_slice() {
-        let mut job = job;
         run_single(
             c,
             &mut cash,
@@ -858,9 +882,13 @@ fn run_group<D: Decide>(
             if p != 0.0 {
                 value += p * c.mark;
             }
-            job.position[k * n_rows + row] = p;
+            if let Some(out) = job.position.as_deref_mut() {
+                out[k * n_rows + row] = p;
+            }
         }
-        job.cash[row] = cash.cash;
+        if let Some(out) = job.cash.as_deref_mut() {
+            out[row] = cash.cash;
+        }
         job.equity[row] = value;
     }
     Ok(records)
@@ -912,9 +940,9 @@ mod tests {
                 init_cash: &[100.0],
             },
             Outputs {
-                cash: &mut cash,
+                cash: Some(&mut cash),
                 equity: &mut equity,
-                position: &mut position,
+                position: Some(&mut position),
             },
         )
         .unwrap();

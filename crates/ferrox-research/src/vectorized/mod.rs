@@ -209,6 +209,10 @@ pub struct Fills {
     pub fee: Vec<f64>,
     /// [`Reason`] code.
     pub reason: Vec<u8>,
+    /// The column's position after the fill.
+    pub position: Vec<f64>,
+    /// The group's cash after the fill.
+    pub cash: Vec<f64>,
 }
 
 /// Closed trades: each fill that reduces a position closes a trade of its
@@ -236,16 +240,18 @@ pub struct Trades {
 }
 
 /// Where a simulation writes its per-cell results: column-major buffers the
-/// caller owns (so that Python can hand in numpy's own memory). Every cell is
-/// written.
+/// caller owns (so that Python can hand in numpy's own memory). Every cell of
+/// a given buffer is written. Cash and position are optional because they are
+/// step functions of the fills (which carry both after each fill), and
+/// writing them costs more memory traffic than the simulation itself.
 #[derive(Debug)]
 pub struct Outputs<'o> {
     /// Cash per group at each row's end (`n_rows × n_groups`).
-    pub cash: &'o mut [f64],
+    pub cash: Option<&'o mut [f64]>,
     /// Equity (cash + positions at the last known close) per group.
     pub equity: &'o mut [f64],
     /// Position in units per column (`n_rows × n_cols`).
-    pub position: &'o mut [f64],
+    pub position: Option<&'o mut [f64]>,
 }
 
 /// The fills and closed trades of a simulation.
