@@ -133,20 +133,41 @@ def run_ferrox(bars: pl.DataFrame) -> BacktestResult:
     return backtest.run(FerroxEMACross())
 
 
+class RowsFeed(bt.feed.DataBase):  # type: ignore[misc,name-defined]
+    """Bars from a list of ``(datetime, open, high, low, close, volume)`` (PandasData's
+    per-cell pandas indexing would take most of the test's time)."""
+
+    params = (("rows", ()),)
+
+    def start(self) -> None:
+        super().start()
+        self._next = 0
+
+    def _load(self) -> bool:
+        if self._next >= len(self.p.rows):
+            return False
+        when, open_, high, low, close, volume = self.p.rows[self._next]
+        self._next += 1
+        self.lines.datetime[0] = bt.date2num(when)
+        self.lines.open[0] = open_
+        self.lines.high[0] = high
+        self.lines.low[0] = low
+        self.lines.close[0] = close
+        self.lines.volume[0] = volume
+        self.lines.openinterest[0] = 0.0
+        return True
+
+
 def run_backtrader(bars: pl.DataFrame) -> tuple[BacktraderEMACross, float]:
     scale = 10.0**BTC.price_precision
-    frame = (
-        bars.select(
-            # backtrader stamps a bar with its open time here, like the catalog's ts_open.
-            pl.from_epoch("ts_open", time_unit="ns").alias("datetime"),
-            *(pl.col(c) / scale for c in ("open", "high", "low", "close")),
-            (pl.col("volume") / 10.0**BTC.size_precision).alias("volume"),
-        )
-        .to_pandas()
-        .set_index("datetime")
-    )
+    rows = bars.select(
+        # backtrader stamps a bar with its open time here, like the catalog's ts_open.
+        pl.from_epoch("ts_open", time_unit="ns").alias("datetime"),
+        *(pl.col(c) / scale for c in ("open", "high", "low", "close")),
+        (pl.col("volume") / 10.0**BTC.size_precision).alias("volume"),
+    ).rows()
     cerebro = bt.Cerebro(stdstats=False)
-    cerebro.adddata(bt.feeds.PandasData(dataname=frame, openinterest=None))
+    cerebro.adddata(RowsFeed(rows=rows))
     cerebro.addstrategy(BacktraderEMACross)
     cerebro.broker.setcash(float(START))
     cerebro.broker.setcommission(commission=float(FEE))
