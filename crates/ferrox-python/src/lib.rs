@@ -15,6 +15,7 @@ mod factors;
 mod indicators;
 mod lob;
 mod risk;
+mod risk_pretrade;
 mod strategies;
 mod values;
 mod vectorized;
@@ -33,6 +34,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     lob::register(m)?;
     factors::register(m)?;
     risk::register(m)?;
+    risk_pretrade::register(m)?;
     vectorized::register(m)?;
     backtest::register(m)?;
     strategies::register(m)?;
