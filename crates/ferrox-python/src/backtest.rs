@@ -388,6 +388,20 @@ impl PyContext {
         Ok(())
     }
 
+    /// Kill switch: cancels every working order of `scope` (`all`,
+    /// `account`, `strategy:N`, `instrument:N`) and halts it, recorded with
+    /// who and why. Returns the number of orders cancelled.
+    fn kill_switch(&self, scope: &str, who: &str, why: &str) -> PyResult<u32> {
+        let scope = crate::risk_pretrade::parse_scope(scope)?;
+        Ok(self.core()?.kill_switch(scope, who, why))
+    }
+
+    /// Trading state of a risk scope: `ACTIVE`, `REDUCING` or `HALTED`.
+    fn risk_state(&self, scope: &str) -> PyResult<&'static str> {
+        let scope = crate::risk_pretrade::parse_scope(scope)?;
+        Ok(self.core()?.risk().state(scope).as_str())
+    }
+
     /// Asks the venue to change an order (raw values; None keeps a field).
     #[pyo3(signature = (order_id, quantity=None, price=None, trigger_price=None))]
     fn modify(
@@ -768,6 +782,7 @@ pub struct PyBacktestEngine {
     portfolio: Option<Portfolio>,
     feed: DataFeed,
     core: Option<EngineCore>,
+    risk: Option<ferrox_engine::risk::pretrade::RiskEngine>,
 }
 
 #[pymethods]
@@ -775,7 +790,7 @@ impl PyBacktestEngine {
     /// Sets up instruments (precisions, quote/base currencies), the account
     /// and the venue. Money and rates are exact decimal text.
     #[new]
-    #[pyo3(signature = (price_precisions, size_precisions, quote_currencies, base_currencies, maker_fees, taker_fees, *, base_currency, starting_balances, account_type="margin", oms="netting", leverage="1", queue_model="conservative", queue_power=2.0, feed_latency=("constant".to_string(), 0, 0.0), order_entry_latency=("constant".to_string(), 0, 0.0), ack_latency=("constant".to_string(), 0, 0.0), seed=0, equity_interval=0))]
+    #[pyo3(signature = (price_precisions, size_precisions, quote_currencies, base_currencies, maker_fees, taker_fees, *, base_currency, starting_balances, account_type="margin", oms="netting", leverage="1", queue_model="conservative", queue_power=2.0, feed_latency=("constant".to_string(), 0, 0.0), order_entry_latency=("constant".to_string(), 0, 0.0), ack_latency=("constant".to_string(), 0, 0.0), seed=0, equity_interval=0, risk=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         price_precisions: Vec<u8>,
@@ -796,6 +811,7 @@ impl PyBacktestEngine {
         ack_latency: (String, i64, f64),
         seed: u64,
         equity_interval: i64,
+        risk: Option<Vec<(String, String, String)>>,
     ) -> PyResult<Self> {
         let n = price_precisions.len();
         for (name, len) in [
@@ -896,7 +912,12 @@ impl PyBacktestEngine {
             seed,
             equity_interval,
         };
+        let risk = match &risk {
+            Some(settings) => Some(crate::risk_pretrade::build_risk(settings, &infos)?),
+            None => None,
+        };
         Ok(Self {
+            risk,
             config,
             infos,
             exchange_config: ExchangeConfig {
@@ -1151,13 +1172,16 @@ impl PyBacktestEngine {
                     .map_err(|e| config_error(e.to_string()))
             })
             .collect::<PyResult<Vec<_>>>()?;
-        let core = EngineCore::new(
+        let mut core = EngineCore::new(
             self.config.clone(),
             self.infos.clone(),
             venues,
             std::mem::take(&mut self.fees),
             portfolio,
         );
+        if let Some(risk) = self.risk.take() {
+            core.set_risk(risk);
+        }
         let feed = std::mem::take(&mut self.feed);
         let mut callback = |n: u64| -> bool {
             match &progress {
@@ -1352,6 +1376,11 @@ impl PyBacktestEngine {
     /// Number of market-data records processed.
     fn records_processed(&self) -> PyResult<u64> {
         Ok(self.log()?.records)
+    }
+
+    /// The pre-trade risk audit trail (counts, denials and state changes).
+    fn risk_audit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        crate::risk_pretrade::audit_dict(py, self.core_ref()?.risk())
     }
 }
 
