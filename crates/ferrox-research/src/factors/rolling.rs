@@ -703,4 +703,52 @@ mod tests {
         ema(&[1.0, 2.0, 3.0], 0.5, &mut out);
         assert!((out[1] - (0.5 * 1.0 + 2.0) / 1.5).abs() < 1e-15);
     }
+
+    fn naive(kind: Roll, x: &[f64], n: usize) -> Vec<f64> {
+        (0..x.len())
+            .map(|i| {
+                let w: Vec<f64> = x[start(i, n)..=i].to_vec();
+                let v: Vec<f64> = w.iter().copied().filter(|v| !v.is_nan()).collect();
+                let c = v.len() as f64;
+                let mean = v.iter().sum::<f64>() / c;
+                match kind {
+                    Roll::Mean => mean,
+                    Roll::Sum if v.is_empty() => f64::NAN,
+                    Roll::Sum => v.iter().sum(),
+                    Roll::Std if v.len() < 2 => f64::NAN,
+                    Roll::Std => {
+                        (v.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (c - 1.0)).sqrt()
+                    }
+                    Roll::Max => v.iter().copied().fold(f64::NAN, f64::max),
+                    Roll::IdxMax if v.is_empty() => f64::NAN,
+                    Roll::IdxMax => match w.iter().position(|a| a.is_nan()) {
+                        Some(k) => (k + 1) as f64,
+                        None => {
+                            let m = v.iter().copied().fold(f64::NAN, f64::max);
+                            (w.iter().position(|&a| a == m).unwrap_or(0) + 1) as f64
+                        }
+                    },
+                    _ => f64::NAN,
+                }
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn running_forms_equal_direct_window_computation(
+            raw in proptest::collection::vec(proptest::option::weighted(0.85, -1e3f64..1e3), 1..200),
+            n in 1usize..12,
+        ) {
+            let x: Vec<f64> = raw.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            for kind in [Roll::Mean, Roll::Sum, Roll::Std, Roll::Max, Roll::IdxMax] {
+                let got = run(kind, &x, n);
+                let want = naive(kind, &x, n);
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    let ok = (g.is_nan() && w.is_nan()) || (g - w).abs() <= 1e-9 * (1.0 + w.abs());
+                    proptest::prop_assert!(ok, "{:?} row {}: {} vs {}", kind, i, g, w);
+                }
+            }
+        }
+    }
 }
