@@ -3,6 +3,8 @@ a random latency model depends only on its seed."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +125,56 @@ def test_the_hash_is_kept_by_a_saved_results_folder(tmp_path: Path) -> None:
     loaded = BacktestResult.load(result.save(tmp_path / "run"))
     assert loaded.results_hash == result.results_hash
     assert loaded.fills.equals(result.fills)
+
+
+def test_the_cli_in_another_process_gives_the_hash_of_a_run_in_this_one(tmp_path: Path) -> None:
+    from ferrox.backtest import run_backtest
+    from ferrox.data.catalog import Catalog
+    from ferrox.data.importer import import_files
+    from ferrox.data.loaders.base import LoaderOptions
+    from ferrox.model.schema import DataKind
+
+    bars = synthetic_bars(600)
+    csv = tmp_path / "bars.csv"
+    bars.select(
+        pl.from_epoch("ts_open", time_unit="ns")
+        .dt.strftime("%Y-%m-%d %H:%M:%S")
+        .alias("timestamp"),
+        *(pl.col(c).map_elements(lambda v: f"{v / 100:.2f}", pl.String) for c in ("open", "high")),
+        *(pl.col(c).map_elements(lambda v: f"{v / 100:.2f}", pl.String) for c in ("low", "close")),
+        pl.col("volume").map_elements(lambda v: f"{v / 1000:.3f}", pl.String),
+    ).write_csv(csv)
+    options = LoaderOptions(
+        instrument=INSTRUMENT,
+        kind=DataKind.BARS,
+        ts_unit="iso",
+        bar_label="open",
+        bar_interval="1m",
+        price_precision=2,
+        size_precision=3,
+    )
+    import_files([csv], "csv", Catalog(tmp_path / "catalog"), options=options)
+    config = tmp_path / "run.toml"
+    config.write_text(
+        "[strategy]\npath = 'test_backtest_determinism:Crossing'\n"
+        f"[data]\ncatalog = 'catalog'\ninstruments = ['{INSTRUMENT}']\n"
+        "[venue]\ntaker_fee = '0.0005'\nmaker_fee = '0.0002'\n"
+        "[latency]\nack = {model = 'uniform', low = '1ms', high = '30s'}\n[run]\nseed = 3\n"
+    )
+    here = str(Path(__file__).parent)
+    sys.path.insert(0, here)
+    try:
+        expected = run_backtest(config)
+    finally:
+        sys.path.remove(here)
+    assert expected.fills.height > 5
+    cli = Path(sys.executable).parent / "ferrox"
+    subprocess.run(
+        [str(cli), "backtest", "run", str(config), "--out", str(tmp_path / "out")],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": here},
+    )
+    meta = json.loads((tmp_path / "out" / "meta.json").read_text())
+    assert meta["results_hash"] == expected.results_hash
