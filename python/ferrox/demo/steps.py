@@ -17,6 +17,7 @@ from ferrox.data.catalog import MANIFEST_NAME, Catalog
 from ferrox.data.importer import ImportReport, import_files
 from ferrox.data.loaders.base import LoaderOptions, OnError
 from ferrox.demo import synthetic
+from ferrox.demo.backtest import run_backtests
 from ferrox.demo.market import build_bars, compute_indicators, rebuild_books
 from ferrox.demo.pipeline import DemoContext, Step
 from ferrox.errors import ConfigError, FerroxError
@@ -230,4 +231,5 @@ STEPS: list[Step] = [
     Step("order books", rebuild_books),
     Step("bars", build_bars),
     Step("indicators", compute_indicators),
+    Step("backtests", run_backtests),
 ]

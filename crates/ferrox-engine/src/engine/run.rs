@@ -12,7 +12,6 @@ use super::core::{EngineCore, EngineError};
 use super::feed::{DataFeed, Record};
 use super::scheduler::Due;
 use super::strategy::{Strategy, StrategyError, Subscriptions};
-use crate::orders::OrderEventKind;
 use crate::types::{Bar, UnixNanos, FLAG_LAST};
 
 /// Why a run stopped early.
@@ -71,7 +70,8 @@ impl<S: Strategy + ?Sized> Engine<S> {
             start - start.rem_euclid(interval) + interval
         };
         self.strategy.on_start(&mut self.core)?;
-        self.drain_due(self.core.now)?;
+        let now = self.core.now;
+        drain_due(&mut self.core, &mut *self.strategy, now)?;
         let mut count: u64 = 0;
         loop {
             let data_ts = self.feed.peek_ts();
@@ -79,13 +79,20 @@ impl<S: Strategy + ?Sized> Engine<S> {
             let Some(ts) = min_opt(data_ts, due_ts) else {
                 break;
             };
-            while next_sample < ts {
+            if next_sample < ts {
+                // Nothing happened between the last event and `ts`, so equity
+                // is flat across the gap: sample its first and last boundary
+                // rather than every one (a data gap of months stays cheap).
                 self.core.sample_equity(next_sample);
-                next_sample += interval;
+                let last = next_sample + (ts - 1 - next_sample) / interval * interval;
+                if last > next_sample {
+                    self.core.sample_equity(last);
+                }
+                next_sample = last + interval;
             }
             if due_ts.is_some_and(|d| d <= ts) {
                 self.core.now = self.core.now.max(ts);
-                self.drain_due(ts)?;
+                drain_due(&mut self.core, &mut *self.strategy, ts)?;
                 continue;
             }
             // Data: the scheduler has nothing due at or before `ts`.
@@ -93,11 +100,16 @@ impl<S: Strategy + ?Sized> Engine<S> {
             let Some(record) = self.feed.next_record() else {
                 break;
             };
-            let bar_sample = dispatch(&mut self.core, &mut *self.strategy, record, subs)?;
+            // The venue sees the record first; what it caused (fills of orders
+            // resting or waiting for this bar's open) reaches the strategy
+            // before the record does, as on a real feed.
+            to_venue(&mut self.core, record);
+            drain_due(&mut self.core, &mut *self.strategy, ts)?;
+            let bar_sample = to_strategy(&mut self.core, &mut *self.strategy, record, subs)?;
             if sample_on_bars && bar_sample {
                 self.core.sample_equity(ts);
             }
-            self.drain_due(ts)?;
+            drain_due(&mut self.core, &mut *self.strategy, ts)?;
             count += 1;
             if every > 0 && count % every == 0 && !progress(count) {
                 break;
@@ -109,88 +121,109 @@ impl<S: Strategy + ?Sized> Engine<S> {
             self.core.sample_equity(next_sample);
         }
         self.strategy.on_stop(&mut self.core)?;
-        self.drain_due(self.core.now)?;
+        let now = self.core.now;
+        drain_due(&mut self.core, &mut *self.strategy, now)?;
         if self.core.log.equity.last().is_none_or(|e| e.ts < end) {
             self.core.sample_equity(end);
         }
         progress(count);
         Ok(())
     }
+}
 
-    /// Processes every scheduled item due at or before `ts`.
-    fn drain_due(&mut self, ts: UnixNanos) -> Result<(), RunError> {
-        while let Some((at, due)) = self.core.scheduler.pop_due(ts) {
-            self.core.now = self.core.now.max(at);
-            match due {
-                Due::AtVenue {
-                    instrument,
-                    command,
-                } => {
-                    let core = &mut self.core;
-                    if let Some(venue) = core.venues.get_mut(instrument as usize) {
-                        venue.on_command(&command, at, &mut core.venue_events);
-                    }
-                    core.schedule_venue_events();
-                    self.wake_venue(instrument);
+/// Processes every scheduled item due at or before `ts`.
+fn drain_due<S: Strategy + ?Sized>(
+    core: &mut EngineCore,
+    strategy: &mut S,
+    ts: UnixNanos,
+) -> Result<(), RunError> {
+    while let Some((at, due)) = core.scheduler.pop_due(ts) {
+        core.now = core.now.max(at);
+        match due {
+            Due::AtVenue {
+                instrument,
+                command,
+            } => {
+                if let Some(venue) = core.venues.get_mut(instrument as usize) {
+                    venue.on_command(&command, at, &mut core.venue_events);
                 }
-                Due::WakeVenue { instrument } => {
-                    let core = &mut self.core;
-                    if let Some(venue) = core.venues.get_mut(instrument as usize) {
-                        venue.on_time(at, &mut core.venue_events);
-                    }
-                    core.schedule_venue_events();
-                    self.wake_venue(instrument);
+                core.schedule_venue_events();
+                wake_venue(core, instrument);
+            }
+            Due::WakeVenue { instrument } => {
+                if let Some(venue) = core.venues.get_mut(instrument as usize) {
+                    venue.on_time(at, &mut core.venue_events);
                 }
-                Due::Timer { id } => self.strategy.on_timer(&mut self.core, id)?,
-                Due::ToStrategy(event) => {
-                    let fill = self.core.apply_event(&event)?;
-                    self.strategy.on_order(&mut self.core, &event)?;
-                    if let Some(fill) = fill {
-                        self.strategy.on_fill(&mut self.core, &fill)?;
-                        self.strategy.on_position(&mut self.core, fill.instrument)?;
-                    }
-                    let _ = matches!(event.kind, OrderEventKind::Filled { .. });
+                core.schedule_venue_events();
+                wake_venue(core, instrument);
+            }
+            Due::Timer { id } => strategy.on_timer(core, id)?,
+            Due::ToStrategy(event) => {
+                let fill = core.apply_event(&event)?;
+                strategy.on_order(core, &event)?;
+                if let Some(fill) = fill {
+                    strategy.on_fill(core, &fill)?;
+                    strategy.on_position(core, fill.instrument)?;
                 }
             }
         }
-        Ok(())
     }
+    Ok(())
+}
 
-    /// Schedules a wake-up for the venue's next expiry, if any.
-    fn wake_venue(&mut self, instrument: u32) {
-        let core = &mut self.core;
-        if let Some(at) = core
-            .venues
-            .get(instrument as usize)
-            .and_then(|v| v.next_expiry())
-        {
-            if at > core.now {
-                core.scheduler.push(at, Due::WakeVenue { instrument });
-            }
+/// Schedules a wake-up for the venue's next expiry, if any.
+fn wake_venue(core: &mut EngineCore, instrument: u32) {
+    if let Some(at) = core
+        .venues
+        .get(instrument as usize)
+        .and_then(|v| v.next_expiry())
+    {
+        if at > core.now {
+            core.scheduler.push(at, Due::WakeVenue { instrument });
         }
     }
 }
 
-/// Sends one record to its venue, the data engine and (if subscribed) the
-/// strategy. Returns whether a bar was delivered (for equity sampling).
+/// Sends one record to its venue (which may fill or trigger orders) and
+/// marks the portfolio.
 #[inline]
-fn dispatch<S: Strategy + ?Sized>(
+fn to_venue(core: &mut EngineCore, record: Record<'_>) {
+    let i = record.instrument() as usize;
+    if let Some(v) = core.venues.get_mut(i) {
+        match record {
+            Record::Trade(t) => v.on_trade(t, &mut core.venue_events),
+            Record::Quote(q) => v.on_quote(q, &mut core.venue_events),
+            Record::Delta(d) => v.on_delta(d, &mut core.venue_events),
+            Record::Bar(b) => v.on_bar(b, &mut core.venue_events),
+        }
+    }
+    match record {
+        Record::Trade(t) => {
+            let _ = core.portfolio.mark_price(t.instrument, t.price);
+        }
+        Record::Bar(b) => {
+            let _ = core.portfolio.mark_price(b.instrument, b.close);
+        }
+        _ => {}
+    }
+    if !core.venue_events.is_empty() {
+        core.schedule_venue_events();
+    }
+}
+
+/// Hands one record to the data engine (bars, indicators) and, if
+/// subscribed, to the strategy. Returns whether a bar was delivered (for
+/// equity sampling).
+#[inline]
+fn to_strategy<S: Strategy + ?Sized>(
     core: &mut EngineCore,
     strategy: &mut S,
     record: Record<'_>,
     subs: Subscriptions,
 ) -> Result<bool, RunError> {
-    let i = record.instrument() as usize;
     let mut bar_seen = false;
     match record {
         Record::Trade(t) => {
-            if let Some(v) = core.venues.get_mut(i) {
-                v.on_trade(t, &mut core.venue_events);
-            }
-            let _ = core.portfolio.mark_price(t.instrument, t.price);
-            if !core.venue_events.is_empty() {
-                core.schedule_venue_events();
-            }
             if subs.trades {
                 strategy.on_trade(core, t)?;
             }
@@ -207,35 +240,16 @@ fn dispatch<S: Strategy + ?Sized>(
             }
         }
         Record::Quote(q) => {
-            if let Some(v) = core.venues.get_mut(i) {
-                v.on_quote(q, &mut core.venue_events);
-            }
-            if !core.venue_events.is_empty() {
-                core.schedule_venue_events();
-            }
             if subs.quotes {
                 strategy.on_quote(core, q)?;
             }
         }
         Record::Delta(d) => {
-            if let Some(v) = core.venues.get_mut(i) {
-                v.on_delta(d, &mut core.venue_events);
-            }
-            if !core.venue_events.is_empty() {
-                core.schedule_venue_events();
-            }
             if subs.book && d.flags & FLAG_LAST != 0 {
                 strategy.on_book(core, d)?;
             }
         }
         Record::Bar(b) => {
-            if let Some(v) = core.venues.get_mut(i) {
-                v.on_bar(b, &mut core.venue_events);
-            }
-            let _ = core.portfolio.mark_price(b.instrument, b.close);
-            if !core.venue_events.is_empty() {
-                core.schedule_venue_events();
-            }
             core.on_bar_data(b);
             bar_seen = true;
             if subs.bars {
