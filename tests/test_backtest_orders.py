@@ -575,3 +575,58 @@ def test_on_l2_the_position_is_always_the_sum_of_fills(
     ]
     running = [sum(signed[: i + 1], Decimal(0)) for i in range(len(signed))]
     assert [p for _, p in strategy.position_after_fill] == running
+
+
+# ---- latency ----------------------------------------------------------------------
+
+STEPS = [(f"{p}.00", f"{p}.50", f"{p - 1}.50", f"{p}.00") for p in range(100, 106)]
+
+
+class Clocked(Script):
+    """Also records the engine time at which each order event reaches the strategy."""
+
+    def __init__(self, actions: dict[int, Action]) -> None:
+        super().__init__(actions)
+        self.seen_at: list[tuple[str, int, int]] = []
+
+    def on_order(self, event: OrderEvent) -> None:
+        super().on_order(event)
+        self.seen_at.append((event.event, event.ts, self.now()))
+
+
+def run_with_latency(entry: int, ack: int) -> tuple[BacktestResult, Clocked]:
+    backtest = Backtest(
+        [TEST],
+        VenueConfig(),
+        order_entry_latency=LatencyConfig("constant", entry),
+        ack_latency=LatencyConfig("constant", ack),
+    )
+    backtest.add(INSTRUMENT, "bars", bars_frame(STEPS))
+    script = Clocked({0: lambda s: s.order("BUY", "1")})
+    return backtest.run(script), script
+
+
+def test_venue_events_reach_the_strategy_after_the_ack_latency() -> None:
+    ack = 5_000_000
+    _, script = run_with_latency(0, ack)
+    venue_events = [(e, ts, now) for e, ts, now in script.seen_at if e in ("ACCEPTED", "FILLED")]
+    assert [e for e, _, _ in venue_events] == ["ACCEPTED", "FILLED"]
+    for _, ts, now in venue_events:
+        assert now == ts + ack
+
+
+def test_an_entry_latency_longer_than_a_bar_moves_the_fill_to_a_later_open() -> None:
+    result, _ = run_with_latency(90 * 10**9, 0)
+    # Sent at bar 0's close (1m), reaches the venue at 2.5m: no earlier than bar 2.
+    assert fills_of(result)[0][1:3] in {("BUY", "102.00"), ("BUY", "103.00")}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a market order reaching a bar venue mid-bar fills at that bar's open, "
+    "a price from before it arrived (matching/exchange.rs on_bar_inner ignores bar.ts_open vs arrival)",
+)
+def test_a_market_order_never_fills_at_a_price_from_before_it_reached_the_venue() -> None:
+    result, _ = run_with_latency(30 * 10**9, 0)
+    # Reaches the venue at 1.5m, inside bar 1 (opened 1m at 101.00): the next open is bar 2's.
+    assert fills_of(result)[0][1:3] == ("BUY", "102.00")
