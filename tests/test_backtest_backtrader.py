@@ -5,11 +5,9 @@ skipped are missing in both), express the same rule (fast 10 / slow 30 EMA of
 closes seeded with the SMA; long 1 on a cross above while flat, flat on a cross
 below), fill market orders at the next bar's open and charge 0.04% of notional.
 
-"Flat" is the position the strategy has asked for (orders in flight included),
-not the venue's position: when a cross follows a cross on the next bar, the
-fill of the first order happens at that bar's open, and ferrox reports it to
-the strategy after that bar's ``on_bar`` while backtrader reports it before
-``next`` (see ``test_backtest_orders.py`` for the engine-side expectation).
+Both decide on the position as it stands when the bar closes: an order that
+filled at that bar's open is already in it (when a cross follows a cross on
+the next bar, the second order sees the first one's fill).
 """
 
 from __future__ import annotations
@@ -64,7 +62,6 @@ class FerroxEMACross(Strategy):
     def __init__(self) -> None:
         super().__init__()
         self.above: bool | None = None
-        self.target = 0
         self.fast: Indicator | None = None
         self.slow: Indicator | None = None
 
@@ -82,12 +79,11 @@ class FerroxEMACross(Strategy):
         self.above = above
         if not crossed:
             return
-        if above and self.target == 0:
-            self.target = 1
+        position = self.position(INSTRUMENT)
+        if above and position == 0:
             self.buy(INSTRUMENT, "1")
-        elif not above and self.target > 0:
-            self.target = 0
-            self.sell(INSTRUMENT, "1")
+        elif not above and position > 0:
+            self.sell(INSTRUMENT, position)
 
 
 class BacktraderEMACross(bt.Strategy):  # type: ignore[misc,name-defined]
@@ -97,7 +93,6 @@ class BacktraderEMACross(bt.Strategy):  # type: ignore[misc,name-defined]
         self.fast = bt.ind.EMA(self.data.close, period=10)
         self.slow = bt.ind.EMA(self.data.close, period=30)
         self.above: bool | None = None
-        self.target = 0
         self.executed: list[tuple[dt.datetime, str, float, float]] = []
 
     def next(self) -> None:
@@ -106,12 +101,11 @@ class BacktraderEMACross(bt.Strategy):  # type: ignore[misc,name-defined]
         self.above = above
         if not crossed:
             return
-        if above and self.target == 0:
-            self.target = 1
+        position = self.position.size
+        if above and position == 0:
             self.buy(size=1)
-        elif not above and self.target > 0:
-            self.target = 0
-            self.sell(size=1)
+        elif not above and position > 0:
+            self.sell(size=position)
 
     def notify_order(self, order: Any) -> None:
         if order.status == order.Completed:

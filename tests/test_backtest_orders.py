@@ -255,11 +255,6 @@ def test_the_strategy_sees_every_order_event() -> None:
     assert {e for _, e, _ in logged} >= {"SUBMITTED", "ACCEPTED", "FILLED", "CANCELLED", "DENIED"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: run.rs dispatch() calls on_bar before draining the fill the venue "
-    "made at that bar's open, even with zero ack latency",
-)
 def test_a_fill_at_a_bars_open_is_known_when_that_bar_closes() -> None:
     bars = bars_frame(FLAT)
     result, script = run(bars, "bars", {0: lambda s: s.order("BUY", "1")})
