@@ -1167,7 +1167,7 @@ impl PyBacktestEngine {
             .ok_or_else(|| PyRuntimeError::new_err("this engine has already run"))?;
         let venues = (0..self.infos.len())
             .map(|i| {
-                SimulatedExchange::new(i as u32, self.exchange_config.clone())
+                SimulatedExchange::new(i as u32, self.exchange_config)
                     .map(|v| Box::new(v) as Box<dyn MatchingEngine + Send>)
                     .map_err(|e| config_error(e.to_string()))
             })
