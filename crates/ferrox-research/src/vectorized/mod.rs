@@ -24,6 +24,8 @@
 mod account;
 mod engine;
 mod stops;
+#[cfg(test)]
+mod tests;
 
 use thiserror::Error;
 
