@@ -11,7 +11,6 @@ mod book;
 mod decimals;
 mod errors;
 mod factors;
-mod factors;
 mod indicators;
 mod lob;
 mod risk;
@@ -30,7 +29,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bars::register(m)?;
     binance::register(m)?;
     indicators::register(m)?;
-    factors::register(m)?;
     lob::register(m)?;
     factors::register(m)?;
     risk::register(m)?;
