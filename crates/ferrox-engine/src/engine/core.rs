@@ -218,6 +218,9 @@ impl EngineCore {
     /// Replaces the pre-trade risk engine (the default has no limits).
     pub fn set_risk(&mut self, risk: crate::risk::pretrade::RiskEngine) {
         self.risk = risk;
+        let base = self.portfolio.config().base_currency;
+        self.risk
+            .set_base_currency(&self.portfolio.currencies().code(base));
     }
 
     /// The pre-trade risk engine (states, audit trail).
@@ -756,9 +759,7 @@ impl EngineCore {
         if !self.risk.watches_equity() {
             return;
         }
-        let base = self.portfolio.config().base_currency;
-        let code = self.portfolio.currencies().code(base);
-        self.risk.on_equity(ts, self.portfolio.equity_base(), &code);
+        self.risk.on_equity(ts, self.portfolio.equity_base());
         for scope in self.risk.take_pending_cancels() {
             self.cancel_scope(scope);
         }

@@ -114,7 +114,14 @@ pub fn time_full_check(iterations: u64, open_orders: u32) -> Result<f64, String>
             0,
             OrderSide::Buy,
             1_000,
-            9_000 - i64::from(k),
+            9_900 - i64::from(k),
+        ));
+    }
+    if core.open.len() != open_orders as usize {
+        return Err(format!(
+            "{} of {open_orders} working orders passed the checks: {:?}",
+            core.open.len(),
+            core.risk.audit().records.first()
         ));
     }
     let passed_before = core.risk.audit().passed;

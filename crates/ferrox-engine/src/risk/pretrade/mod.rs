@@ -28,6 +28,7 @@ pub mod config;
 mod tests;
 pub mod throttle;
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
@@ -42,7 +43,7 @@ use crate::matching::MatchingEngine;
 use crate::orders::{
     ClientOrderId, LiquiditySide, Order, OrderEventKind, OrderRequest, OrderSide, OrderType,
 };
-use crate::portfolio::{format_money, FeeModel, Portfolio};
+use crate::portfolio::{format_money, AccountType, FeeModel, OmsType, Portfolio};
 use crate::types::{format_fixed, UnixNanos};
 
 /// Stable reason codes of denials and state changes.
@@ -213,6 +214,33 @@ struct Facts {
     reduces: bool,
     /// Price used for notional: limit, trigger, last, mid.
     notional_price: Option<i64>,
+    /// Account equity, gross and net exposure (base currency), computed at
+    /// most once per check.
+    equity: Cell<Option<f64>>,
+    gross: Cell<Option<f64>>,
+    net: Cell<Option<f64>>,
+}
+
+impl Facts {
+    fn cached(cell: &Cell<Option<f64>>, compute: impl FnOnce() -> f64) -> f64 {
+        cell.get().unwrap_or_else(|| {
+            let v = compute();
+            cell.set(Some(v));
+            v
+        })
+    }
+
+    fn equity(&self, p: &Portfolio) -> f64 {
+        Self::cached(&self.equity, || p.equity_base())
+    }
+
+    fn gross(&self, p: &Portfolio) -> f64 {
+        Self::cached(&self.gross, || p.gross_exposure_base())
+    }
+
+    fn net(&self, p: &Portfolio) -> f64 {
+        Self::cached(&self.net, || p.net_exposure_base())
+    }
 }
 
 /// The pre-trade risk engine of one account.
@@ -228,6 +256,7 @@ pub struct RiskEngine {
     enabled: bool,
     pending_cancels: Vec<Scope>,
     audit: AuditTrail,
+    base_code: Box<str>,
 }
 
 impl Default for RiskEngine {
@@ -290,7 +319,13 @@ impl RiskEngine {
             enabled,
             pending_cancels: Vec::new(),
             audit: AuditTrail::new(config.max_audit_records),
+            base_code: Box::from(""),
         }
+    }
+
+    /// Names the account's base currency in loss-limit messages.
+    pub fn set_base_currency(&mut self, code: &str) {
+        self.base_code = Box::from(code);
     }
 
     /// The audit trail.
@@ -419,7 +454,7 @@ impl RiskEngine {
 
     /// Feeds the account equity (base currency) at `now`: daily loss and
     /// drawdown may move account or strategy scopes to reducing or halted.
-    pub fn on_equity(&mut self, now: UnixNanos, equity: f64, base: &str) {
+    pub fn on_equity(&mut self, now: UnixNanos, equity: f64) {
         if !self.enabled || !equity.is_finite() {
             return;
         }
@@ -501,6 +536,7 @@ impl RiskEngine {
             if to <= slot.state {
                 continue;
             }
+            let base = &self.base_code;
             let why = format!(
                 "{what} {} {base} reaches {key} {} {base}",
                 group_decimal(&format!("{value:.2}")),
@@ -519,20 +555,27 @@ impl RiskEngine {
             self.audit.passed += 1;
             return Ok(());
         }
-        let base = view.portfolio.config().base_currency;
+        let f = match self.facts(request, view) {
+            Ok(f) => f,
+            Err(denial) => return Err(self.deny(request, view, denial)),
+        };
         if self.watches_equity() {
-            let equity = view.portfolio.equity_base();
-            if equity.is_finite() {
-                let code = view.portfolio.currencies().code(base);
-                self.on_equity(view.now, equity, &code);
-            }
+            let equity = f.equity(view.portfolio);
+            self.on_equity(view.now, equity);
         }
-        match self.evaluate(request, view) {
+        match self.evaluate(request, view, &f) {
             Ok(()) => {
                 self.record_pass(request, view.now);
                 Ok(())
             }
-            Err((code, message)) => {
+            Err(denial) => Err(self.deny(request, view, denial)),
+        }
+    }
+
+    fn deny(&mut self, request: &OrderRequest, view: &RiskView<'_>, denial: Denial) -> Denial {
+        let (code, message) = denial;
+        {
+            {
                 self.audit.count_denial(code);
                 self.audit.push(AuditRecord {
                     ts: view.now,
@@ -543,7 +586,7 @@ impl RiskEngine {
                         message: message.clone().into_boxed_str(),
                     },
                 });
-                Err((code, message))
+                (code, message)
             }
         }
     }
@@ -617,6 +660,9 @@ impl RiskEngine {
             own_best_ask: None,
             reduces: false,
             notional_price: None,
+            equity: Cell::new(None),
+            gross: Cell::new(None),
+            net: Cell::new(None),
         };
         for id in view.open {
             let Some(o) = id
@@ -686,8 +732,12 @@ impl RiskEngine {
         Ok(f)
     }
 
-    fn evaluate(&self, request: &OrderRequest, view: &RiskView<'_>) -> Result<(), Denial> {
-        let f = self.facts(request, view)?;
+    fn evaluate(
+        &self,
+        request: &OrderRequest,
+        view: &RiskView<'_>,
+        f: &Facts,
+    ) -> Result<(), Denial> {
         let strategy = self.strategies.get(request.strategy as usize);
         let instrument = self.instruments.get(request.instrument as usize);
         let scopes = [
@@ -727,7 +777,7 @@ impl RiskEngine {
             }
         }
         for (scope, slot) in scopes.iter().flatten() {
-            self.check_scope(*scope, slot, request, &f, view)?;
+            self.check_scope(*scope, slot, request, f, view)?;
         }
         if self.self_trade {
             let crosses = match request.side {
@@ -1014,7 +1064,7 @@ impl RiskEngine {
                     money_f64(notional(f.quantity)?, f.money_precision) * f.quote_rate;
                 let p = view.portfolio;
                 if let Some(max) = &l.max_gross_exposure {
-                    let gross = p.gross_exposure_base() + f.working_gross + order_value;
+                    let gross = f.gross(p) + f.working_gross + order_value;
                     if gross > max.as_f64() {
                         let ccy = base_code();
                         return Err((
@@ -1022,7 +1072,7 @@ impl RiskEngine {
                             format!(
                                 "gross exposure {} {ccy} (positions {} + working {} + order {}) exceeds max_gross_exposure {} {ccy} ({scope})",
                                 group_f64(gross),
-                                group_f64(p.gross_exposure_base()),
+                                group_f64(f.gross(p)),
                                 group_f64(f.working_gross),
                                 group_f64(order_value),
                                 group_decimal(&max.text)
@@ -1031,8 +1081,7 @@ impl RiskEngine {
                     }
                 }
                 if let Some(max) = &l.max_net_exposure {
-                    let net =
-                        p.net_exposure_base() + f.working_net + order_value * f.side.sign() as f64;
+                    let net = f.net(p) + f.working_net + order_value * f.side.sign() as f64;
                     if net.abs() > max.as_f64() {
                         let ccy = base_code();
                         return Err((
@@ -1040,7 +1089,7 @@ impl RiskEngine {
                             format!(
                                 "net exposure {} {ccy} (positions {} + working {} + order {}) exceeds max_net_exposure {} {ccy} ({scope})",
                                 group_f64(net),
-                                group_f64(p.net_exposure_base()),
+                                group_f64(f.net(p)),
                                 group_f64(f.working_net),
                                 group_f64(order_value * f.side.sign() as f64),
                                 group_decimal(&max.text)
@@ -1061,16 +1110,7 @@ impl RiskEngine {
                         p.fee(m, i, price, f.quantity, LiquiditySide::Taker)
                     })
                     .map_err(|e| (codes::RISK_ERROR, e.to_string()))?;
-                let exceeds = p
-                    .would_exceed_buying_power(
-                        i,
-                        f.side,
-                        f.quantity,
-                        price,
-                        request.reduce_only,
-                        fee,
-                    )
-                    .map_err(|e| (codes::BUYING_POWER, e.to_string()))?;
+                let exceeds = exceeds_buying_power(p, f, price, request.reduce_only, fee)?;
                 if exceeds {
                     let ccy = base_code();
                     return Err((
@@ -1225,6 +1265,52 @@ impl RiskEngine {
         }
         Ok(())
     }
+}
+
+/// `Portfolio::would_exceed_buying_power`, with the margin account's equity
+/// and gross exposure taken from the check's cache (each is a pass over the
+/// account; the check needs them anyway). The same formula: only the part
+/// that opens or increases a position needs `notional / leverage + fee` of
+/// free margin (`equity − gross / leverage`). Cash accounts compare exact
+/// balances and go to the portfolio directly.
+fn exceeds_buying_power(
+    p: &Portfolio,
+    f: &Facts,
+    price: i64,
+    reduce_only: bool,
+    fee: i128,
+) -> Result<bool, Denial> {
+    let config = p.config();
+    let i = f.instrument;
+    if config.account_type == AccountType::Cash {
+        return p
+            .would_exceed_buying_power(i, f.side, f.quantity, price, reduce_only, fee)
+            .map_err(|e| (codes::BUYING_POWER, e.to_string()));
+    }
+    let pos = p
+        .position(i)
+        .map_err(|e| (codes::RISK_ERROR, e.to_string()))?;
+    let closable = match f.side {
+        OrderSide::Buy => pos.short.quantity,
+        OrderSide::Sell => pos.long.quantity,
+    };
+    let opening = match (config.oms, reduce_only) {
+        (_, true) => 0,
+        (OmsType::Netting, false) => f.quantity.saturating_sub(closable).max(0),
+        (OmsType::Hedging, false) => f.quantity,
+    };
+    if opening == 0 {
+        return Ok(false);
+    }
+    let spec = p.instruments()[i as usize];
+    let notional = spec
+        .notional(price, opening, f.money_precision)
+        .map_err(|e| (codes::RISK_ERROR, e.to_string()))?;
+    let leverage = config.leverage.as_f64();
+    let needed = money_f64(notional, f.money_precision) * f.quote_rate / leverage
+        + money_f64(fee, f.money_precision) * f.quote_rate;
+    let free = f.equity(p) - f.gross(p) / leverage;
+    Ok(needed > free)
 }
 
 /// Whether the order would execute against resting liquidity on arrival:

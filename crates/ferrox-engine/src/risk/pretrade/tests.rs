@@ -344,10 +344,10 @@ fn loss_limits_move_to_reducing_then_halted() {
         ("account", "reduce_at_daily_loss", "100"),
         ("account", "max_daily_loss", "200"),
     ]);
-    c.risk.on_equity(c.now, 1_000_000.0, "USDT");
-    c.risk.on_equity(c.now + 1, 999_850.0, "USDT");
+    c.risk.on_equity(c.now, 1_000_000.0);
+    c.risk.on_equity(c.now + 1, 999_850.0);
     assert_eq!(c.risk().state(Scope::Account), TradingState::Reducing);
-    c.risk.on_equity(c.now + 2, 999_790.0, "USDT");
+    c.risk.on_equity(c.now + 2, 999_790.0);
     assert_eq!(c.risk().state(Scope::Account), TradingState::Halted);
     assert_eq!(submit(&mut c, buy(1_000, 10_000)), codes::TRADING_HALTED);
     assert!(last_message(&c).contains("daily loss 210 USDT reaches max_daily_loss 200 USDT"));
@@ -387,4 +387,57 @@ fn stop_orders_are_not_self_trades_until_triggered() {
     stop.order_type = OrderType::StopMarket;
     stop.trigger_price = Some(10_200);
     assert_eq!(submit(&mut c, stop), "");
+}
+
+#[test]
+fn margin_buying_power_agrees_with_the_portfolio() {
+    let mut c = core(&[("account", "check_buying_power", "true")]);
+    c.portfolio
+        .apply_fill(&crate::portfolio::Fill {
+            instrument: 0,
+            side: OrderSide::Buy,
+            price: 10_000,
+            quantity: 30_000_000,
+            fee: 0,
+            reduce_only: false,
+            ts: 0,
+        })
+        .expect("fill");
+    c.portfolio.mark_price(0, 9_000).expect("mark");
+    for side in [OrderSide::Buy, OrderSide::Sell] {
+        for qty in (1..200).map(|k| k * 500_000) {
+            for reduce_only in [false, true] {
+                let mut r = OrderRequest::limit(0, side, qty, 9_000);
+                r.reduce_only = reduce_only;
+                let fee = c
+                    .portfolio
+                    .fee(
+                        &c.fees[0],
+                        0,
+                        9_000,
+                        qty,
+                        crate::orders::LiquiditySide::Taker,
+                    )
+                    .expect("fee");
+                let expected = c
+                    .portfolio
+                    .would_exceed_buying_power(0, side, qty, 9_000, reduce_only, fee)
+                    .expect("portfolio answer");
+                let denied = {
+                    let mut probe = c.risk.clone();
+                    let view = super::RiskView {
+                        now: c.now,
+                        order_id: 1,
+                        portfolio: &c.portfolio,
+                        orders: &c.orders,
+                        open: &c.open,
+                        venues: &c.venues,
+                        fees: &c.fees,
+                    };
+                    matches!(probe.check(&r, &view), Err((code, _)) if code == codes::BUYING_POWER)
+                };
+                assert_eq!(denied, expected, "{side:?} {qty} reduce_only={reduce_only}");
+            }
+        }
+    }
 }
