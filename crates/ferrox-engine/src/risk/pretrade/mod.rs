@@ -219,6 +219,8 @@ struct Facts {
     equity: Cell<Option<f64>>,
     gross: Cell<Option<f64>>,
     net: Cell<Option<f64>>,
+    /// The order's notional (raw quote money), computed at most once.
+    order_notional: Cell<Option<i128>>,
 }
 
 impl Facts {
@@ -663,6 +665,7 @@ impl RiskEngine {
             equity: Cell::new(None),
             gross: Cell::new(None),
             net: Cell::new(None),
+            order_notional: Cell::new(None),
         };
         for id in view.open {
             let Some(o) = id
@@ -940,6 +943,14 @@ impl RiskEngine {
             spec.notional(price, qty.abs(), f.money_precision)
                 .map_err(|e| (codes::RISK_ERROR, e.to_string()))
         };
+        let order_notional = || -> Result<i128, Denial> {
+            if let Some(v) = f.order_notional.get() {
+                return Ok(v);
+            }
+            let v = notional(f.quantity)?;
+            f.order_notional.set(Some(v));
+            Ok(v)
+        };
         let over = |limit: &Dec, raw: i128| -> bool {
             if f.quote_is_base {
                 limit.cmp_raw(raw, f.money_precision) == Ordering::Greater
@@ -958,7 +969,7 @@ impl RiskEngine {
             }
         };
         if l.max_order_notional.is_some() || l.min_order_notional.is_some() {
-            let n = notional(f.quantity)?;
+            let n = order_notional()?;
             if let Some(max) = &l.max_order_notional {
                 if over(max, n) {
                     let ccy = base_code();
@@ -1060,8 +1071,7 @@ impl RiskEngine {
                 }
             }
             if l.max_gross_exposure.is_some() || l.max_net_exposure.is_some() {
-                let order_value =
-                    money_f64(notional(f.quantity)?, f.money_precision) * f.quote_rate;
+                let order_value = money_f64(order_notional()?, f.money_precision) * f.quote_rate;
                 let p = view.portfolio;
                 if let Some(max) = &l.max_gross_exposure {
                     let gross = f.gross(p) + f.working_gross + order_value;
@@ -1120,7 +1130,7 @@ impl RiskEngine {
                             f.side.as_str(),
                             format_fixed(f.quantity, sp),
                             format_fixed(price, pp),
-                            money_text(notional(f.quantity)?),
+                            money_text(order_notional()?),
                             group_decimal(&format_money(fee, f.money_precision)),
                             group_f64(p.buying_power_base()),
                             group_f64(p.free_margin_base())
