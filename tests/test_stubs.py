@@ -17,9 +17,7 @@ def _stub_names() -> dict[str, set[str]]:
     names: dict[str, set[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
-            names[node.name] = {
-                n.name for n in node.body if isinstance(n, ast.FunctionDef)
-            } | {
+            names[node.name] = {n.name for n in node.body if isinstance(n, ast.FunctionDef)} | {
                 t.id
                 for n in node.body
                 if isinstance(n, ast.AnnAssign)
