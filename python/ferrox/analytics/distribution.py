@@ -108,7 +108,7 @@ def kurtosis(returns: SeriesLike) -> float:
     if m2 == 0.0:
         return NAN
     g2 = m4 / m2**2 - 3.0
-    return ((n + 1) * g2 + 6.0) * (n - 1) / ((n - 2) * (n - 3))
+    return float(((n + 1) * g2 + 6.0) * (n - 1) / ((n - 2) * (n - 3)))
 
 
 def tail_ratio(returns: SeriesLike, cutoff: float = 0.95) -> float:

@@ -18,7 +18,7 @@ def win_rate(pnl: SeriesLike) -> float:
     p = as_floats(pnl, "pnl")
     if p.shape[0] == 0:
         return NAN
-    return float(np.count_nonzero(p > 0.0)) / p.shape[0]
+    return float(np.count_nonzero(p > 0.0)) / float(p.shape[0])
 
 
 def profit_factor(pnl: SeriesLike) -> float:
