@@ -300,3 +300,26 @@ def test_the_cli_runs_a_good_config_into_a_results_folder(
     assert result.exit_code == 0, result.output
     assert load_config(path).instruments == [INSTRUMENT]
     assert (tmp_path / "r" / "fills.parquet").is_file()
+
+
+def test_a_risk_table_denies_an_order_beyond_its_limit(catalog: Path) -> None:
+    config = doc(
+        catalog,
+        strategy={"path": "test_backtest_config:BuyOnce", "params": {"quantity": "10"}},
+        risk={"max_order_notional": "500"},
+    )
+    result = run_backtest(parse_config(config))
+    denied = result.orders.filter(result.orders["event"] == "DENIED")
+    assert result.fills.height == 0
+    assert denied["code"].to_list()[0] == "MAX_ORDER_NOTIONAL"
+    assert "max_order_notional" in denied["message"].to_list()[0]
+
+
+def test_a_bad_risk_key_fails_before_the_run(catalog: Path) -> None:
+    with pytest.raises(ConfigError, match="max_order_notionl"):
+        build(doc(catalog, risk={"max_order_notionl": "500"}))
+
+
+def test_an_unknown_top_level_table_is_refused(catalog: Path) -> None:
+    with pytest.raises(ConfigError, match="venues"):
+        build(doc(catalog, venues={"x": 1}))

@@ -35,6 +35,9 @@ Example ``backtest.toml``::
     [run]
     seed = 0
     equity_interval = "bar"                # or "1m", "1s", ...
+
+    [risk]                                 # pre-trade controls (docs/risk.md)
+    max_order_notional = 1000000
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from ferrox.errors import ConfigError
+from ferrox.risk.pretrade import RiskConfig
 
 _UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000}
 _UNITS.update(h=3_600_000_000_000, d=86_400_000_000_000)
@@ -165,6 +169,7 @@ class BacktestConfig:
     ack_latency: LatencyConfig = field(default_factory=LatencyConfig)
     seed: int = 0
     equity_interval: int = 0
+    risk: RiskConfig | None = None
     source: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,6 +199,7 @@ def parse_config(doc: dict[str, Any], *, base_dir: Path | None = None) -> Backte
     venue = _table(doc, "venue")
     latency = _table(doc, "latency")
     run = _table(doc, "run")
+    risk = _table(doc, "risk")
     _check_keys(strategy, "strategy", {"path", "rust", "params"})
     _check_keys(data, "data", {"catalog", "instruments", "kinds", "start", "end"})
     _check_keys(venue, "venue", set(VenueConfig.__dataclass_fields__))
@@ -229,6 +235,7 @@ def parse_config(doc: dict[str, Any], *, base_dir: Path | None = None) -> Backte
         raise ConfigError(f"[venue].account_type: {venue['account_type']!r} is not cash or margin")
     if venue.get("oms", "netting") not in ("netting", "hedging"):
         raise ConfigError(f"[venue].oms: {venue['oms']!r} is not netting or hedging")
+    _check_keys(doc, "top level", {"strategy", "data", "venue", "latency", "run", "risk", "sweep"})
     interval = run.get("equity_interval", "bar")
     return BacktestConfig(
         strategy_path=path,
@@ -246,6 +253,7 @@ def parse_config(doc: dict[str, Any], *, base_dir: Path | None = None) -> Backte
         ),
         ack_latency=LatencyConfig.parse(latency.get("ack"), "[latency].ack"),
         seed=int(run.get("seed", 0)),
+        risk=RiskConfig.from_dict(risk) if risk else None,
         equity_interval=0
         if interval == "bar"
         else parse_duration(interval, "[run].equity_interval"),
@@ -257,7 +265,8 @@ def load_config(path: str | Path) -> BacktestConfig:
     """Reads and checks a backtest TOML file."""
     path = Path(path)
     try:
-        doc = tomllib.loads(path.read_text())
+        # Decimals, not floats: limits and fees are exact.
+        doc = tomllib.loads(path.read_text(), parse_float=Decimal)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except tomllib.TOMLDecodeError as exc:

@@ -34,6 +34,7 @@ from ferrox.backtest.results import BacktestResult, results_hash, round_trips
 from ferrox.backtest.strategy import Strategy
 from ferrox.errors import CatalogError, ConfigError
 from ferrox.model.instrument import Instrument
+from ferrox.risk.pretrade import RiskConfig, risk_config_to_engine
 
 
 def _i64(frame: pl.DataFrame, name: str) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -53,6 +54,7 @@ class Backtest:
         ack_latency: LatencyConfig | None = None,
         seed: int = 0,
         equity_interval: int = 0,
+        risk: RiskConfig | None = None,
     ) -> None:
         if not instruments:
             raise ConfigError("a backtest needs at least one instrument")
@@ -84,6 +86,9 @@ class Backtest:
             ack_latency=(ack_latency or LatencyConfig()).to_engine(),
             seed=seed,
             equity_interval=equity_interval,
+            risk=None
+            if risk is None
+            else risk_config_to_engine(risk, [i.id for i in self.instruments]),
         )
         self._ran = False
 
@@ -315,6 +320,7 @@ def build_backtest(config: BacktestConfig) -> tuple[Backtest, Strategy | _core.R
         ack_latency=config.ack_latency,
         seed=config.seed,
         equity_interval=config.equity_interval,
+        risk=config.risk,
     )
     loaded = 0
     for inst in config.instruments:
