@@ -616,11 +616,6 @@ def test_an_entry_latency_longer_than_a_bar_moves_the_fill_to_a_later_open() -> 
     assert fills_of(result)[0][1:3] in {("BUY", "102.00"), ("BUY", "103.00")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a market order reaching a bar venue mid-bar fills at that bar's open, "
-    "a price from before it arrived (matching/exchange.rs on_bar_inner ignores bar.ts_open vs arrival)",
-)
 def test_a_market_order_never_fills_at_a_price_from_before_it_reached_the_venue() -> None:
     result, _ = run_with_latency(30 * 10**9, 0)
     # Reaches the venue at 1.5m, inside bar 1 (opened 1m at 101.00): the next open is bar 2's.

@@ -39,6 +39,21 @@
 //! limit; an IOC/FOK limit the open does not reach is cancelled), which is
 //! backtrader's default and the vectorised simulator's `next_open`.
 //!
+//! # No look-ahead on bars
+//!
+//! A bar is delivered at its close, so by then its open, high and low are
+//! in the past. On bars an order is matched only against bars that **opened
+//! at or after it arrived** (`bar.ts_open >= arrival`): an order that reaches
+//! the venue partway through a bar (an entry latency, a timer, a modify)
+//! waits for the next bar, whatever its type — a market order fills at the
+//! next bar's open, never at the open of the bar it arrived in, and a
+//! resting limit or stop is not checked against the part of a bar it did not
+//! see. An order sent at a bar's close with no latency arrives exactly when
+//! the next bar opens and fills at that open. A modify that changes the
+//! price or trigger counts as a new arrival for this rule (the new terms
+//! were not working before). Bars whose `ts_open` is missing (0) would
+//! therefore never fill an order: bars must carry their open time.
+//!
 //! # Resting orders (book and quote data)
 //!
 //! A resting limit's queue position follows a [`QueueModel`] (see
@@ -245,6 +260,9 @@ struct Working {
     stage: Stage,
     queue: QueuePos,
     done: bool,
+    /// When the order (or its last price/trigger change) reached the venue:
+    /// only bars opening at or after it may match it.
+    arrived: UnixNanos,
 }
 
 impl Working {
@@ -757,6 +775,7 @@ impl SimulatedExchange {
             stage: Stage::Pending,
             queue: QueuePos::default(),
             done: false,
+            arrived: now,
         };
         if t.has_trigger() {
             o.stage = Stage::Trigger;
@@ -1103,7 +1122,9 @@ impl SimulatedExchange {
         let path = self.config.bar_path.path(bar);
         let config = self.config;
         for o in &mut self.orders {
-            if o.done {
+            // A bar that opened before the order arrived holds prices from
+            // before it existed (see "No look-ahead on bars").
+            if o.done || bar.ts_open < o.arrived {
                 continue;
             }
             match o.stage {
@@ -1214,6 +1235,9 @@ impl SimulatedExchange {
         }
         let o = &mut self.orders[i];
         let keeps_queue = new_price == o.price && new_qty <= o.quantity;
+        if new_price != o.price || trigger_price.is_some_and(|t| o.trigger != Some(t)) {
+            o.arrived = now;
+        }
         o.quantity = new_qty;
         o.price = new_price;
         if trigger_price.is_some() {

@@ -96,6 +96,7 @@ fn quote(e: &mut SimulatedExchange, bid: (i64, i64), ask: (i64, i64)) -> Vec<Ord
     out
 }
 
+/// A 60-unit bar closing (and delivered) at `ts`.
 fn bar(e: &mut SimulatedExchange, ohlc: [i64; 4], ts: i64) -> Vec<OrderEvent> {
     let mut out = Vec::new();
     e.on_bar(
@@ -104,6 +105,7 @@ fn bar(e: &mut SimulatedExchange, ohlc: [i64; 4], ts: i64) -> Vec<OrderEvent> {
             high: ohlc[1],
             low: ohlc[2],
             close: ohlc[3],
+            ts_open: ts - 60,
             ts_init: ts,
             ..Bar::default()
         },
@@ -470,6 +472,84 @@ fn test_bar_market_order_fills_at_the_next_bar_open() {
     assert_eq!(
         fills(&bar(&mut e, [103, 106, 101, 104], 120)),
         vec![(103, 3, Taker)]
+    );
+}
+
+#[test]
+fn test_bar_market_order_arriving_mid_bar_waits_for_the_next_open() {
+    let mut e = ex();
+    bar(&mut e, [100, 105, 95, 102], 60);
+    // Arrives at 90, inside the bar that opened at 60 at 103.
+    send(
+        &mut e,
+        VenueCommand::Submit {
+            id: 1,
+            request: OrderRequest::market(0, Buy, 3),
+        },
+        90,
+    );
+    assert!(fills(&bar(&mut e, [103, 106, 101, 104], 120)).is_empty());
+    assert_eq!(
+        fills(&bar(&mut e, [107, 108, 100, 101], 180)),
+        vec![(107, 3, Taker)]
+    );
+}
+
+#[test]
+fn test_bar_market_order_arriving_as_the_bar_opens_fills_at_that_open() {
+    let mut e = ex();
+    bar(&mut e, [100, 105, 95, 102], 60);
+    send(
+        &mut e,
+        VenueCommand::Submit {
+            id: 1,
+            request: OrderRequest::market(0, Buy, 3),
+        },
+        60,
+    );
+    assert_eq!(
+        fills(&bar(&mut e, [103, 106, 101, 104], 120)),
+        vec![(103, 3, Taker)]
+    );
+}
+
+#[test]
+fn test_bar_limit_arriving_mid_bar_is_not_checked_against_that_bar() {
+    let mut e = ex();
+    bar(&mut e, [100, 105, 95, 102], 60);
+    // The bar's low (97) reached the limit before the order existed.
+    send(
+        &mut e,
+        VenueCommand::Submit {
+            id: 1,
+            request: limit(Buy, 2, 99),
+        },
+        90,
+    );
+    assert!(bar(&mut e, [101, 103, 97, 100], 120).is_empty());
+    assert!(e.is_working(1));
+    assert_eq!(
+        fills(&bar(&mut e, [100, 101, 98, 99], 180)),
+        vec![(99, 2, Maker)]
+    );
+}
+
+#[test]
+fn test_bar_limit_repriced_mid_bar_waits_for_the_next_bar() {
+    let mut e = ex();
+    bar(&mut e, [100, 105, 95, 102], 60);
+    submit(&mut e, 1, limit(Buy, 2, 90));
+    let modify = VenueCommand::Modify {
+        id: 1,
+        quantity: None,
+        price: Some(99),
+        trigger_price: None,
+    };
+    assert_eq!(names(&send(&mut e, modify, 90)), vec!["UPDATED"]);
+    assert!(bar(&mut e, [101, 103, 97, 100], 120).is_empty());
+    assert_eq!(
+        fills(&bar(&mut e, [98, 101, 97, 99], 180)),
+        vec![(98, 2, Maker)]
     );
 }
 
@@ -1256,6 +1336,7 @@ mod props {
         ) {
             let mut e = ex_with(ExchangeConfig { bar_slippage: slip, reject_stop_on_wrong_side: false, ..ExchangeConfig::default() });
             let mut orders: Vec<Order> = Vec::new();
+            let mut arrived: Vec<i64> = Vec::new();
             let mut out = Vec::new();
             for (k, (open, up, down, close_pct)) in bars.into_iter().enumerate() {
                 let ts = (k as i64 + 1) * 60;
@@ -1268,6 +1349,7 @@ mod props {
                         prop_assert!(order.apply(&submitted).is_ok());
                         orders.push(order);
                         out.clear();
+                        arrived.push(ts - 30);
                         e.on_command(&VenueCommand::Submit { id, request: req }, ts - 30, &mut out);
                         check(&mut orders, &out, i64::MIN, i64::MAX)?;
                         prop_assert!(fills(&out).is_empty(), "no fill before the next bar");
@@ -1279,6 +1361,8 @@ mod props {
                 for ev in &got {
                     if let OrderEventKind::Filled { price, .. } = ev.kind {
                         prop_assert!(low <= price && price <= high, "fill {price} outside the bar [{low}, {high}]");
+                        let at = arrived[ev.order_id as usize];
+                        prop_assert!(ts - 60 >= at, "order {} arrived at {at}, filled on the bar opened at {}", ev.order_id, ts - 60);
                         let o = &orders[ev.order_id as usize];
                         if let (OrderType::StopMarket, Some(t)) = (o.order_type(), o.request.trigger_price) {
                             match o.side() {
