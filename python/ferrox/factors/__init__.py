@@ -9,6 +9,7 @@ instruments, computing shared sub-expressions once. See ``docs/factors.md``.
 from __future__ import annotations
 
 from ferrox.factors.alpha158 import WINDOWS, alpha158
+from ferrox.factors.analysis import FactorAnalysis, analyze
 from ferrox.factors.compute import Expressions, compute, operators, plan_size
 from ferrox.factors.expr import Expr, ExprLike, F
 
@@ -18,7 +19,9 @@ __all__ = [
     "ExprLike",
     "Expressions",
     "F",
+    "FactorAnalysis",
     "alpha158",
+    "analyze",
     "compute",
     "operators",
     "plan_size",
