@@ -179,6 +179,8 @@ pub struct EngineCore {
     pub(crate) log: RunLog,
     /// The pre-trade risk engine every order passes.
     pub(crate) risk: crate::risk::pretrade::RiskEngine,
+    /// The strategy's lagged books under feed latency (empty otherwise).
+    pub(crate) lagged_books: Vec<super::run::LaggedBook>,
 }
 
 impl EngineCore {
@@ -212,6 +214,7 @@ impl EngineCore {
             last_bar: vec![None; n],
             log: RunLog::default(),
             risk: crate::risk::pretrade::RiskEngine::unlimited(),
+            lagged_books: Vec::new(),
         }
     }
 
@@ -286,9 +289,16 @@ impl EngineCore {
         self.instruments.get(instrument as usize)
     }
 
-    /// The current book of `instrument` (from deltas or the last quote).
+    /// The book of `instrument` as the strategy knows it (from deltas or the
+    /// last quote). With no feed latency it is the venue's current book;
+    /// with a feed latency and a strategy subscribed to books or quotes it is
+    /// a copy updated as records reach the strategy, so it lags the venue's
+    /// by the feed latency (see `engine::run`).
     #[inline]
     pub fn book(&self, instrument: u32) -> Option<&L2Book> {
+        if !self.lagged_books.is_empty() {
+            return self.lagged_books.get(instrument as usize)?.view();
+        }
         self.venues.get(instrument as usize)?.book()
     }
 

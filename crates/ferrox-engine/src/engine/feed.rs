@@ -216,6 +216,14 @@ impl DataFeed {
     /// Takes the next record in merged order.
     #[inline]
     pub fn next_record(&mut self) -> Option<Record<'_>> {
+        let (stream, row) = self.advance()?;
+        self.record(stream, row)
+    }
+
+    /// Moves past the next record in merged order and returns where it is
+    /// (stream index, row), to be read with [`DataFeed::record`].
+    #[inline]
+    pub fn advance(&mut self) -> Option<(usize, usize)> {
         let i = self.next_stream()?;
         let row = self.cursors[i];
         self.cursors[i] = row + 1;
@@ -225,11 +233,17 @@ impl DataFeed {
         } else {
             i64::MAX
         };
-        Some(match stream {
-            Stream::Trades(v) => Record::Trade(&v[row]),
-            Stream::Quotes(v) => Record::Quote(&v[row]),
-            Stream::Deltas(v) => Record::Delta(&v[row]),
-            Stream::Bars(v) => Record::Bar(&v[row]),
+        Some((i, row))
+    }
+
+    /// Row `row` of stream `stream` (None when out of range).
+    #[inline]
+    pub fn record(&self, stream: usize, row: usize) -> Option<Record<'_>> {
+        Some(match self.streams.get(stream)? {
+            Stream::Trades(v) => Record::Trade(v.get(row)?),
+            Stream::Quotes(v) => Record::Quote(v.get(row)?),
+            Stream::Deltas(v) => Record::Delta(v.get(row)?),
+            Stream::Bars(v) => Record::Bar(v.get(row)?),
         })
     }
 }

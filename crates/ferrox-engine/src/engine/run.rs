@@ -7,12 +7,35 @@
 //! record. A record reaches its venue first (which may fill resting orders),
 //! then the data engine (books, bars, indicators), then the strategy if it
 //! subscribed to that kind. Equity is sampled on its own clock.
+//!
+//! # Feed latency
+//!
+//! With a feed latency ([`super::EngineConfig::feed_latency`]) the venue
+//! still sees each record at its `ts_init`, but the data engine (bars built
+//! from trades, indicators, `last_bar`) and the strategy get it at
+//! `ts_init + draw`, as a scheduled [`Due::Data`] item. Draws never reorder
+//! records: a record is delivered at `max(previous delivery, ts_init +
+//! draw)`. The strategy's clock is the delivery time, so an order it sends
+//! in response reaches the venue after the record's `ts_init` plus both the
+//! feed and the order-entry latency; on bars that means the order waits for
+//! the first bar opening after it arrives (see the exchange's "No look-ahead
+//! on bars"). If the strategy subscribes to books or quotes, the engine
+//! keeps a strategy-side copy of each instrument's book, updated on
+//! delivery, and [`EngineCore::book`] returns that lagged copy instead of
+//! the venue's current book. With bar-clock equity sampling the samples are
+//! still taken when the venue sees each bar (the portfolio is marked then).
+//! The draws come from their own generator (seeded from the config seed),
+//! so turning feed latency on does not change the order-entry and ack draws.
+//! A constant zero feed latency schedules nothing: each record goes straight
+//! from the venue to the strategy.
 
 use super::core::{EngineCore, EngineError};
-use super::feed::{DataFeed, Record};
+use super::feed::{DataFeed, Record, Stream};
+use super::latency::Rng;
 use super::scheduler::Due;
 use super::strategy::{Strategy, StrategyError, Subscriptions};
-use crate::types::{Bar, UnixNanos, FLAG_LAST};
+use crate::book::L2Book;
+use crate::types::{Bar, BookAction, BookDelta, BookSide, QuoteTick, UnixNanos, FLAG_LAST};
 
 /// Why a run stopped early.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +59,62 @@ pub struct Engine<S: Strategy + ?Sized> {
 }
 
 const SECOND: i64 = 1_000_000_000;
+
+/// Mixed into the config seed for the feed-latency draws, so they do not
+/// share a sequence with the order-entry and ack draws.
+const FEED_SEED: u64 = 0xFEED_0000_FEED_0000;
+
+/// The strategy's view of one instrument's book under feed latency: the
+/// book as of the last record delivered to the strategy, built the way the
+/// venue builds its own (deltas, else the one-level book of the last quote;
+/// the depth feed takes over from quotes once it starts).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LaggedBook {
+    book: L2Book,
+    deltas: bool,
+    seen: bool,
+}
+
+impl LaggedBook {
+    /// The book, once a delta or quote has been delivered.
+    #[inline]
+    pub(crate) fn view(&self) -> Option<&L2Book> {
+        self.seen.then_some(&self.book)
+    }
+
+    fn on_delta(&mut self, d: &BookDelta) {
+        if !self.deltas {
+            self.deltas = true;
+            self.book.clear();
+        }
+        self.seen = true;
+        self.book.apply(d);
+    }
+
+    fn on_quote(&mut self, q: &QuoteTick) {
+        self.seen = true;
+        if self.deltas {
+            return;
+        }
+        self.book.clear();
+        for (side, price, size) in [
+            (BookSide::Bid, q.bid_price, q.bid_size),
+            (BookSide::Ask, q.ask_price, q.ask_size),
+        ] {
+            if size > 0 {
+                self.book.apply(&BookDelta {
+                    action: BookAction::Update,
+                    side,
+                    price,
+                    size,
+                    ts_event: q.ts_event,
+                    ts_init: q.ts_init,
+                    ..BookDelta::default()
+                });
+            }
+        }
+    }
+}
 
 impl<S: Strategy + ?Sized> Engine<S> {
     /// Assembles an engine.
@@ -69,9 +148,15 @@ impl<S: Strategy + ?Sized> Engine<S> {
         } else {
             start - start.rem_euclid(interval) + interval
         };
+        let lagged = !self.core.config.feed_latency.is_zero();
+        if lagged && (subs.book || subs.quotes) && has_books(&self.feed) {
+            self.core.lagged_books = vec![LaggedBook::default(); self.core.instrument_count()];
+        }
+        let mut feed_rng = Rng::new(self.core.config.seed ^ FEED_SEED);
+        let mut last_delivery = i64::MIN;
         self.strategy.on_start(&mut self.core)?;
         let now = self.core.now;
-        drain_due(&mut self.core, &mut *self.strategy, now)?;
+        drain_due(&mut self.core, &mut *self.strategy, &self.feed, subs, now)?;
         let mut count: u64 = 0;
         loop {
             let data_ts = self.feed.peek_ts();
@@ -92,24 +177,37 @@ impl<S: Strategy + ?Sized> Engine<S> {
             }
             if due_ts.is_some_and(|d| d <= ts) {
                 self.core.now = self.core.now.max(ts);
-                drain_due(&mut self.core, &mut *self.strategy, ts)?;
+                drain_due(&mut self.core, &mut *self.strategy, &self.feed, subs, ts)?;
                 continue;
             }
             // Data: the scheduler has nothing due at or before `ts`.
             self.core.now = ts;
-            let Some(record) = self.feed.next_record() else {
+            let Some((stream, row)) = self.feed.advance() else {
+                break;
+            };
+            let Some(record) = self.feed.record(stream, row) else {
                 break;
             };
             // The venue sees the record first; what it caused (fills of orders
             // resting or waiting for this bar's open) reaches the strategy
             // before the record does, as on a real feed.
             to_venue(&mut self.core, record);
-            drain_due(&mut self.core, &mut *self.strategy, ts)?;
-            let bar_sample = to_strategy(&mut self.core, &mut *self.strategy, record, subs)?;
-            if sample_on_bars && bar_sample {
-                self.core.sample_equity(ts);
+            drain_due(&mut self.core, &mut *self.strategy, &self.feed, subs, ts)?;
+            if lagged {
+                let at =
+                    (ts + self.core.config.feed_latency.draw(&mut feed_rng)).max(last_delivery);
+                last_delivery = at;
+                self.core.scheduler.push(at, Due::Data { stream, row });
+                if sample_on_bars && matches!(record, Record::Bar(_)) {
+                    self.core.sample_equity(ts);
+                }
+            } else {
+                let bar_sample = to_strategy(&mut self.core, &mut *self.strategy, record, subs)?;
+                if sample_on_bars && bar_sample {
+                    self.core.sample_equity(ts);
+                }
+                drain_due(&mut self.core, &mut *self.strategy, &self.feed, subs, ts)?;
             }
-            drain_due(&mut self.core, &mut *self.strategy, ts)?;
             count += 1;
             if every > 0 && count % every == 0 && !progress(count) {
                 break;
@@ -122,7 +220,7 @@ impl<S: Strategy + ?Sized> Engine<S> {
         }
         self.strategy.on_stop(&mut self.core)?;
         let now = self.core.now;
-        drain_due(&mut self.core, &mut *self.strategy, now)?;
+        drain_due(&mut self.core, &mut *self.strategy, &self.feed, subs, now)?;
         if self.core.log.equity.last().is_none_or(|e| e.ts < end) {
             self.core.sample_equity(end);
         }
@@ -135,6 +233,8 @@ impl<S: Strategy + ?Sized> Engine<S> {
 fn drain_due<S: Strategy + ?Sized>(
     core: &mut EngineCore,
     strategy: &mut S,
+    feed: &DataFeed,
+    subs: Subscriptions,
     ts: UnixNanos,
 ) -> Result<(), RunError> {
     while let Some((at, due)) = core.scheduler.pop_due(ts) {
@@ -158,6 +258,12 @@ fn drain_due<S: Strategy + ?Sized>(
                 wake_venue(core, instrument);
             }
             Due::Timer { id } => strategy.on_timer(core, id)?,
+            Due::Data { stream, row } => {
+                if let Some(record) = feed.record(stream, row) {
+                    to_lagged_book(core, record);
+                    to_strategy(core, strategy, record, subs)?;
+                }
+            }
             Due::ToStrategy(event) => {
                 let fill = core.apply_event(&event)?;
                 strategy.on_order(core, &event)?;
@@ -211,6 +317,22 @@ fn to_venue(core: &mut EngineCore, record: Record<'_>) {
     }
 }
 
+/// Updates the strategy-side book of the record's instrument, if kept.
+#[inline]
+fn to_lagged_book(core: &mut EngineCore, record: Record<'_>) {
+    if core.lagged_books.is_empty() {
+        return;
+    }
+    let Some(book) = core.lagged_books.get_mut(record.instrument() as usize) else {
+        return;
+    };
+    match record {
+        Record::Delta(d) => book.on_delta(d),
+        Record::Quote(q) => book.on_quote(q),
+        _ => {}
+    }
+}
+
 /// Hands one record to the data engine (bars, indicators) and, if
 /// subscribed, to the strategy. Returns whether a bar was delivered (for
 /// equity sampling).
@@ -261,9 +383,13 @@ fn to_strategy<S: Strategy + ?Sized>(
 }
 
 fn has_bars(feed: &DataFeed) -> bool {
+    feed.streams().iter().any(|s| matches!(s, Stream::Bars(_)))
+}
+
+fn has_books(feed: &DataFeed) -> bool {
     feed.streams()
         .iter()
-        .any(|s| matches!(s, super::feed::Stream::Bars(_)))
+        .any(|s| matches!(s, Stream::Deltas(_) | Stream::Quotes(_)))
 }
 
 #[inline]

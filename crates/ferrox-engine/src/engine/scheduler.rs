@@ -1,5 +1,6 @@
 //! Things due at a time: commands reaching a venue, venue answers reaching
-//! the strategy, timers. Equal times keep the order they were scheduled in,
+//! the strategy, timers, and (with a feed latency) records reaching the
+//! strategy. Equal times keep the order they were scheduled in,
 //! so the run is deterministic.
 
 use std::cmp::Ordering;
@@ -30,6 +31,14 @@ pub enum Due {
     WakeVenue {
         /// Instrument index.
         instrument: u32,
+    },
+    /// A record the venue already saw reaches the strategy (feed latency):
+    /// row `row` of feed stream `stream`.
+    Data {
+        /// Stream index, in the order the streams were added to the feed.
+        stream: usize,
+        /// Row within the stream.
+        row: usize,
     },
 }
 
