@@ -1,7 +1,8 @@
-"""``ferrox factors compute``: factor expressions (or the Alpha158 set) over a panel file."""
+"""``ferrox factors compute`` (factor expressions over a panel file) and ``ferrox factors analyze``."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ import typer
 from ferrox.cli._common import console, handles_errors
 from ferrox.data.catalog import atomic_output
 from ferrox.errors import ConfigError
-from ferrox.factors import alpha158, compute, plan_size
+from ferrox.factors import FactorAnalysis, alpha158, analyze, compute, plan_size
 
 app = typer.Typer(no_args_is_help=True, help="Factor expressions over an instrument x time panel.")
 
@@ -94,3 +95,121 @@ def compute_command(
     if worst and worst[0][1] > 0:
         listing = ", ".join(f"{k} {v:.1%}" for k, v in worst)
         say.print(f"most missing values: {listing}")
+
+
+def _horizons(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--horizons: expected whole numbers like 1,5,10, got {text!r}") from None
+    return values
+
+
+def _cell(value: object, pct: bool = False) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float):
+        return f"{value * 100:.3f}%" if pct else f"{value:.4f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _print_analysis(result: FactorAnalysis) -> None:
+    from rich.table import Table
+
+    say = console()
+    ic = Table(title=f"IC of {result.factor} (Pearson) and rank IC (Spearman) per horizon")
+    for name in (
+        "horizon",
+        "periods",
+        "IC mean",
+        "IC std",
+        "IC IR",
+        "IC t",
+        "rank IC mean",
+        "rank IC std",
+        "rank IC IR",
+        "rank IC t",
+    ):
+        ic.add_column(name, justify="right")  # fmt: skip
+    for values in result.ic_summary.iter_rows():
+        ic.add_row(*(_cell(v) for v in values))
+    say.print(ic)
+    quant = Table(title="Mean forward return by quantile (per-time means, averaged over time)")
+    quant.add_column("quantile", justify="right")
+    for h in result.horizons:
+        quant.add_column(f"{h}p mean", justify="right")
+        quant.add_column(f"{h}p t", justify="right")
+    for q in range(1, result.quantiles + 1):
+        cells = [str(q)]
+        for h in result.horizons:
+            match = result.quantile_summary.filter(
+                (pl.col("horizon") == h) & (pl.col("quantile") == q)
+            )
+            cells += [_cell(match["mean"].first(), pct=True), _cell(match["t"].first())]
+        quant.add_row(*cells)
+    cells = ["top-bottom"]
+    for row in result.spread_summary.iter_rows(named=True):
+        cells += [_cell(row["mean"], pct=True), _cell(row["t"])]
+    quant.add_row(*cells)
+    say.print(quant)
+    turn = Table(title="Turnover: share of each bucket's names new to it since the previous time")
+    turn.add_column("quantile", justify="right")
+    turn.add_column("mean turnover", justify="right")
+    for q, value in result.turnover_summary.iter_rows():
+        turn.add_row(str(q), _cell(value, pct=True))
+    say.print(turn)
+    autocorr = result.summary()["rank_autocorrelation_mean"]
+    say.print(f"mean rank autocorrelation (lag 1): {_cell(autocorr)}")
+
+
+@app.command("analyze")
+@handles_errors
+def analyze_command(
+    factors_path: Annotated[
+        Path,
+        typer.Argument(metavar="FACTORS", help="Factor .parquet or .csv (from factors compute)."),
+    ],
+    prices_path: Annotated[
+        Path, typer.Option("--prices", help="Panel .parquet or .csv with the price column.")
+    ],
+    factor: Annotated[str, typer.Option("--factor", "-f", help="The factor column to analyse.")],
+    horizons: Annotated[
+        str, typer.Option(help="Forward-return horizons in periods, comma-separated.")
+    ] = "1,5,10",
+    quantiles: Annotated[int, typer.Option(help="Number of quantile buckets.")] = 5,
+    price: Annotated[str, typer.Option(help="Price column of the panel.")] = "close",
+    group: Annotated[
+        str | None, typer.Option(help="Neutralise within this column's groups (e.g. sector).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the HTML report here.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the summary tables as JSON here.")
+    ] = None,
+    instrument: Annotated[str, typer.Option(help="Instrument column.")] = "instrument",
+    time_column: Annotated[str, typer.Option("--time", help="Time column.")] = "ts",
+) -> None:
+    """IC, rank IC, quantile returns, spread and turnover of one factor against forward returns."""
+    if out is not None and out.suffix not in (".html", ".htm"):
+        raise ConfigError(f"--out: expected an .html file, got {out.name!r}")
+    result = analyze(
+        _read_panel(factors_path),
+        _read_panel(prices_path),
+        factor=factor,
+        price=price,
+        horizons=_horizons(horizons),
+        quantiles=quantiles,
+        group=group,
+        instrument=instrument,
+        time=time_column,
+    )
+    _print_analysis(result)
+    say = console()
+    if out is not None:
+        result.write_report(out)
+        say.print(f"report written to {out}")
+    if json_out is not None:
+        with atomic_output(json_out) as temp:
+            temp.write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
+        say.print(f"summary written to {json_out}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -83,6 +84,19 @@ class FactorAnalysis:
     def decay(self) -> pl.DataFrame:
         """Mean IC and mean rank IC by horizon (how fast the signal fades)."""
         return self.ic_summary.select("horizon", "ic_mean", "rank_ic_mean")
+
+    def to_html(self, *, title: str | None = None) -> str:
+        """The analysis as a self-contained HTML report (tables and inline SVG charts)."""
+        # Imported here: the charts pull in ferrox.report, which plain analysis does not need.
+        from ferrox.factors._analysis_report import render_factor_report
+
+        return render_factor_report(self, title=title)
+
+    def write_report(self, path: str | Path, *, title: str | None = None) -> Path:
+        """Writes :meth:`to_html` to ``path`` atomically; returns the path."""
+        from ferrox.factors._analysis_report import write_factor_report
+
+        return write_factor_report(self, path, title=title)
 
     def summary(self) -> dict[str, Any]:
         """The summary tables as plain JSON-ready values (None where undefined)."""
