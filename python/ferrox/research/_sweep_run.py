@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib
 import math
 import multiprocessing
+import os
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -128,6 +130,27 @@ def run_local(target: SweepTarget, items: list[Item], workers: int, record: Reco
             todo = [item for item in unfinished if item not in suspects]
 
 
+def start_local_ray(num_cpus: int) -> None:
+    """Starts a Ray on this machine whose workers import what this process can.
+
+    Ray workers do not inherit the driver's ``sys.path`` (spawned processes do), so
+    it is handed over as ``PYTHONPATH``: a target importable here is importable there.
+    """
+    try:
+        ray: Any = importlib.import_module("ray")
+    except ImportError:
+        raise ConfigError(
+            "sweep on Ray: ray is not installed (pip install 'ferrox[ray]')"
+        ) from None
+    path = os.pathsep.join(p for p in sys.path if p)
+    ray.init(
+        num_cpus=num_cpus,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": path}},
+    )
+
+
 def run_ray(
     target: SweepTarget, items: list[Item], address: str, workers: int, record: Record
 ) -> None:
@@ -141,7 +164,7 @@ def run_ray(
     started = False
     if not ray.is_initialized():
         if address == "local":
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+            start_local_ray(workers)
         else:
             ray.init(address=address, log_to_driver=False)
         started = True
