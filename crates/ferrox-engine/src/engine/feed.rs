@@ -285,6 +285,22 @@ mod tests {
     }
 
     #[test]
+    fn test_advance_returns_where_the_record_is_and_record_reads_it_back() {
+        let mut feed = DataFeed::new();
+        feed.add(Stream::Trades(vec![trade(2, 1), trade(4, 2)]))
+            .unwrap();
+        feed.add(Stream::Bars(vec![bar(3)])).unwrap();
+        let mut at = Vec::new();
+        while let Some(pos) = feed.advance() {
+            at.push(pos);
+        }
+        assert_eq!(at, [(0, 0), (1, 0), (0, 1)]);
+        assert!(matches!(feed.record(0, 1), Some(Record::Trade(t)) if t.trade_id == 2));
+        assert!(matches!(feed.record(1, 0), Some(Record::Bar(b)) if b.ts_init == 3));
+        assert!(feed.record(1, 1).is_none() && feed.record(2, 0).is_none());
+    }
+
+    #[test]
     fn test_backwards_stream_is_refused_with_its_row() {
         let mut feed = DataFeed::new();
         let err = feed

@@ -400,3 +400,226 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
         (None, y) => y,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::latency::LatencyModel;
+    use crate::engine::{EngineConfig, InstrumentInfo, StrategyResult};
+    use crate::matching::{ExchangeConfig, MatchingEngine, SimulatedExchange};
+    use crate::orders::{OrderRequest, OrderSide};
+    use crate::portfolio::{
+        CurrencyTable, FeeModel, InstrumentSpec, Leverage, OmsType, Portfolio, PortfolioConfig,
+    };
+    use crate::types::QuoteTick;
+
+    const MINUTE: i64 = 60 * SECOND;
+    const T0: i64 = 1_704_067_200 * SECOND;
+
+    fn core(feed_latency: LatencyModel) -> EngineCore {
+        let mut currencies = CurrencyTable::new();
+        let usdt = match currencies.add("USDT", 8) {
+            Ok(c) => c,
+            Err(e) => panic!("currency: {e}"),
+        };
+        let spec = InstrumentSpec {
+            price_precision: 2,
+            size_precision: 3,
+            multiplier: 1,
+            quote_currency: usdt,
+            base_currency: None,
+        };
+        let portfolio = match Leverage::new(1, 1)
+            .map_err(|e| e.to_string())
+            .and_then(|lev| {
+                Portfolio::new(
+                    PortfolioConfig::margin(usdt, 1_000_000 * 100_000_000, OmsType::Netting, lev),
+                    vec![spec],
+                    currencies,
+                )
+                .map_err(|e| e.to_string())
+            }) {
+            Ok(p) => p,
+            Err(e) => panic!("portfolio: {e}"),
+        };
+        let venue: Box<dyn MatchingEngine + Send> =
+            match SimulatedExchange::new(0, ExchangeConfig::default()) {
+                Ok(v) => Box::new(v),
+                Err(e) => panic!("venue: {e}"),
+            };
+        let fees = match FeeModel::parse("0", "0") {
+            Ok(f) => vec![f],
+            Err(e) => panic!("fees: {e}"),
+        };
+        let info = InstrumentInfo {
+            price_precision: 2,
+            size_precision: 3,
+        };
+        let config = EngineConfig {
+            feed_latency,
+            seed: 7,
+            ..EngineConfig::default()
+        };
+        EngineCore::new(config, vec![info], vec![venue], fees, portfolio)
+    }
+
+    /// 1-minute bars from `T0`, opening at 100.00 + k and closing 0.50 higher.
+    fn bars(n: i64) -> Stream {
+        Stream::Bars(
+            (0..n)
+                .map(|k| Bar {
+                    open: 10_000 + 100 * k,
+                    high: 10_060 + 100 * k,
+                    low: 9_990 + 100 * k,
+                    close: 10_050 + 100 * k,
+                    volume: 1_000,
+                    ts_open: T0 + k * MINUTE,
+                    ts_event: T0 + (k + 1) * MINUTE,
+                    ts_init: T0 + (k + 1) * MINUTE,
+                    ..Bar::default()
+                })
+                .collect(),
+        )
+    }
+
+    /// Quotes one second apart whose bid rises by 0.01 each time.
+    fn quotes(n: i64) -> Stream {
+        Stream::Quotes(
+            (0..n)
+                .map(|k| QuoteTick {
+                    bid_price: 10_000 + k,
+                    bid_size: 1_000,
+                    ask_price: 10_010 + k,
+                    ask_size: 1_000,
+                    ts_event: T0 + k * SECOND,
+                    ts_init: T0 + k * SECOND,
+                    ..QuoteTick::default()
+                })
+                .collect(),
+        )
+    }
+
+    /// Records when each record reaches it; buys once on the bar `buy_on`.
+    #[derive(Default)]
+    struct Recorder {
+        buy_on: Option<usize>,
+        /// (record ts_init, engine time when it arrived).
+        seen: Vec<(i64, i64)>,
+        /// (quote bid, strategy book's best bid, venue book's best bid).
+        books: Vec<(i64, Option<i64>, Option<i64>)>,
+    }
+
+    impl Strategy for Recorder {
+        fn subscriptions(&self) -> Subscriptions {
+            Subscriptions {
+                quotes: true,
+                bars: true,
+                ..Subscriptions::default()
+            }
+        }
+
+        fn on_bar(&mut self, ctx: &mut EngineCore, bar: &Bar) -> StrategyResult {
+            if self.buy_on == Some(self.seen.len()) {
+                ctx.submit(OrderRequest::market(0, OrderSide::Buy, 1_000));
+            }
+            self.seen.push((bar.ts_init, ctx.now()));
+            Ok(())
+        }
+
+        fn on_quote(&mut self, ctx: &mut EngineCore, quote: &QuoteTick) -> StrategyResult {
+            self.seen.push((quote.ts_init, ctx.now()));
+            let strategy_view = ctx.book(0).and_then(L2Book::best_bid).map(|l| l.price);
+            let venue_view = ctx.venues[0]
+                .book()
+                .and_then(L2Book::best_bid)
+                .map(|l| l.price);
+            self.books
+                .push((quote.bid_price, strategy_view, venue_view));
+            Ok(())
+        }
+    }
+
+    fn run(latency: LatencyModel, stream: Stream, strategy: Recorder) -> Engine<Recorder> {
+        let mut feed = DataFeed::new();
+        if let Err(e) = feed.add(stream) {
+            panic!("feed: {e}");
+        }
+        let mut engine = Engine::new(core(latency), feed, Box::new(strategy));
+        if let Err(e) = engine.run(0, &mut |_| true) {
+            panic!("run: {e}");
+        }
+        engine
+    }
+
+    #[test]
+    fn test_constant_feed_latency_delays_every_record_by_exactly_that() {
+        let engine = run(
+            LatencyModel::Constant(5 * MINUTE),
+            bars(10),
+            Recorder::default(),
+        );
+        let seen = &engine.strategy.seen;
+        assert_eq!(seen.len(), 10, "records after the feed ends still arrive");
+        for &(ts_init, now) in seen {
+            assert_eq!(now, ts_init + 5 * MINUTE);
+        }
+    }
+
+    #[test]
+    fn test_zero_feed_latency_delivers_each_record_at_its_ts_init() {
+        let engine = run(LatencyModel::Constant(0), bars(10), Recorder::default());
+        let seen = &engine.strategy.seen;
+        assert_eq!(seen.len(), 10);
+        assert!(seen.iter().all(|&(ts_init, now)| now == ts_init));
+        assert!(engine.core.lagged_books.is_empty());
+    }
+
+    #[test]
+    fn test_random_feed_latency_never_reorders_records() {
+        let latency = LatencyModel::Uniform {
+            low: 0,
+            high: 5 * SECOND,
+        };
+        let engine = run(latency, quotes(500), Recorder::default());
+        let seen = &engine.strategy.seen;
+        assert_eq!(seen.len(), 500);
+        let expected: Vec<i64> = (0..500).map(|k| T0 + k * SECOND).collect();
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), expected);
+        assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1));
+        assert!(seen.iter().all(|&(ts_init, now)| now >= ts_init));
+        // The draws really vary: some records arrive later than others.
+        assert!(seen.iter().any(|&(t, now)| now - t > 2 * SECOND));
+        assert!(seen.iter().any(|&(t, now)| now - t < 2 * SECOND));
+    }
+
+    #[test]
+    fn test_with_feed_latency_the_strategy_book_is_the_delivered_one_not_the_venues() {
+        let engine = run(
+            LatencyModel::Constant(2_500_000_000),
+            quotes(20),
+            Recorder::default(),
+        );
+        let books = &engine.strategy.books;
+        assert_eq!(books.len(), 20);
+        for (k, &(bid, strategy_view, venue_view)) in books.iter().enumerate() {
+            assert_eq!(strategy_view, Some(bid), "quote {k}");
+            // 2.5 s late: the venue has seen two more quotes (none after the last).
+            let venue_bid = 10_000 + (k as i64 + 2).min(19);
+            assert_eq!(venue_view, Some(venue_bid), "quote {k}");
+        }
+    }
+
+    #[test]
+    fn test_an_order_decided_late_fills_at_the_open_of_the_bar_opening_at_the_decision() {
+        let strategy = Recorder {
+            buy_on: Some(0),
+            ..Recorder::default()
+        };
+        let engine = run(LatencyModel::Constant(5 * MINUTE), bars(10), strategy);
+        // Bar 0 (closing at T0 + 1m) reaches the strategy at T0 + 6m: the bar
+        // opening then is bar 6, whose open is 106.00.
+        let fills = &engine.core.log.fills;
+        assert_eq!(fills.len(), 1);
+        assert_eq!(fills[0].price, 10_600);
+    }
+}
