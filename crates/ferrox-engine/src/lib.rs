@@ -14,4 +14,5 @@ pub mod matching;
 pub mod orders;
 pub mod portfolio;
 pub mod risk;
+pub mod rng;
 pub mod types;

@@ -17,14 +17,13 @@ pub mod monte_carlo;
 pub mod normal;
 pub mod parametric;
 pub mod quantile;
-pub mod rng;
 pub mod stats;
 
+pub use crate::rng::Xoshiro256StarStar;
 pub use historical::{historical_var, Aggregation, HorizonMethod};
 pub use monte_carlo::{monte_carlo_var, Revaluation, Simulation};
 pub use parametric::{parametric_var, portfolio_moments};
 pub use quantile::{empirical_var_es, quantile, Interpolation};
-pub use rng::Xoshiro256StarStar;
 pub use stats::{beta, correlation, covariance_matrix, mean};
 
 /// Why a risk measure could not be computed.

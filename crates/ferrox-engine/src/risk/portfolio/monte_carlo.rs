@@ -10,8 +10,8 @@
 
 use super::parametric::check_inputs;
 use super::quantile::var_es_in_place;
-use super::rng::Xoshiro256StarStar;
 use super::{check_confidence, check_horizon, Interpolation, RiskError, VarEs};
+use crate::rng::Xoshiro256StarStar;
 
 /// How simulated returns become P&L.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,7 +1,7 @@
-//! A small deterministic generator for Monte Carlo: xoshiro256** (Blackman &
-//! Vigna 2018, <https://prng.di.unimi.it/>), seeded through SplitMix64, with
-//! Box–Muller normals. Written out rather than pulled from `rand` so results
-//! depend on nothing but the seed and this file.
+//! The one deterministic generator of the engine (latency draws, Monte Carlo
+//! risk): xoshiro256** (Blackman & Vigna 2018, <https://prng.di.unimi.it/>),
+//! seeded through SplitMix64, with Box–Muller normals. Written out rather than
+//! pulled from `rand` so results depend on nothing but the seed and this file.
 
 /// xoshiro256**: 256 bits of state, period 2²⁵⁶ − 1, passes BigCrush.
 #[derive(Debug, Clone)]
@@ -32,6 +32,11 @@ impl Xoshiro256StarStar {
             s,
             spare_normal: None,
         }
+    }
+
+    /// Same as [`Self::seed_from_u64`].
+    pub fn new(seed: u64) -> Self {
+        Self::seed_from_u64(seed)
     }
 
     /// The next 64 random bits.
