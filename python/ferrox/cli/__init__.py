@@ -17,6 +17,7 @@ from ferrox.cli._common import STATE
 from ferrox.cli.bars import bars_command
 from ferrox.cli.demo import demo_command
 from ferrox.cli.report import report_command
+from ferrox.cli.sweep import sweep_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -31,6 +32,7 @@ app.add_typer(factors.app, name="factors")
 app.command("demo")(demo_command)
 app.command("bars")(bars_command)
 app.command("report")(report_command)
+app.command("sweep")(sweep_command)
 
 
 def _version(value: bool) -> None:
