@@ -707,9 +707,9 @@ impl EngineCore {
         if status.is_terminal() {
             self.open.remove(&id);
         }
-        let strategy = self.order(id).map_or(0, |o| o.request.strategy);
-        self.risk
-            .on_order_event(&event.kind, instrument, strategy, event.ts);
+        if let Some(order) = id.checked_sub(1).and_then(|k| self.orders.get(k as usize)) {
+            self.risk.on_order_event(&event.kind, order, event.ts);
+        }
         if let OrderEventKind::Filled {
             price,
             quantity,

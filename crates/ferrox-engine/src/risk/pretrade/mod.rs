@@ -16,7 +16,9 @@
 //! them.
 //!
 //! The pass path allocates nothing: rate windows and the duplicate window are
-//! fixed rings, working orders are summed by one pass over the open orders.
+//! fixed rings. Working orders are aggregated per instrument and side as
+//! order events arrive ([`working`]), so a check costs the same with one
+//! working order or thousands.
 //!
 //! The engine runs one strategy per account, so strategy-scope exposure and
 //! loss limits read the account's positions and equity.
@@ -27,6 +29,7 @@ pub mod config;
 #[cfg(test)]
 mod tests;
 pub mod throttle;
+pub mod working;
 
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -38,6 +41,7 @@ pub use config::{
     TradingState,
 };
 pub use throttle::RateLimit;
+pub use working::{InstrumentWork, OrderWork, SideWork, WorkingOrders};
 
 use crate::matching::MatchingEngine;
 use crate::orders::{
@@ -207,8 +211,6 @@ struct Facts {
     position: i64,
     working_buy: i64,
     working_sell: i64,
-    working_gross: f64,
-    working_net: f64,
     own_best_bid: Option<i64>,
     own_best_ask: Option<i64>,
     reduces: bool,
@@ -219,8 +221,13 @@ struct Facts {
     equity: Cell<Option<f64>>,
     gross: Cell<Option<f64>>,
     net: Cell<Option<f64>>,
+    /// Working orders' gross and net value (base currency), at most once.
+    working: Cell<Option<(f64, f64)>>,
     /// The order's notional (raw quote money), computed at most once.
     order_notional: Cell<Option<i128>>,
+    /// The last / mid reference price of the collars, looked up once per
+    /// kind (a configured reference belongs to its scope).
+    reference: Cell<Option<(PriceReference, Option<i64>)>>,
 }
 
 impl Facts {
@@ -243,6 +250,48 @@ impl Facts {
     fn net(&self, p: &Portfolio) -> f64 {
         Self::cached(&self.net, || p.net_exposure_base())
     }
+
+    fn working(&self, work: &WorkingOrders, p: &Portfolio) -> (f64, f64) {
+        self.working.get().unwrap_or_else(|| {
+            let v = working_exposure(work, p);
+            self.working.set(Some(v));
+            v
+        })
+    }
+}
+
+/// Gross and net value of the working orders in the base currency: each
+/// instrument's priced orders at their own prices, market orders at the last
+/// price (skipped while there is none), like the portfolio values positions.
+/// One term per instrument with working orders, whatever their number.
+fn working_exposure(work: &WorkingOrders, p: &Portfolio) -> (f64, f64) {
+    let base = p.config().base_currency;
+    let (mut gross, mut net) = (0.0, 0.0);
+    for (i, inst) in work.instruments().iter().enumerate() {
+        if inst.is_empty() {
+            continue;
+        }
+        let Some(spec) = p.instruments().get(i) else {
+            continue;
+        };
+        let rate = if spec.quote_currency == base {
+            1.0
+        } else {
+            p.rate(spec.quote_currency, base).unwrap_or(f64::NAN)
+        };
+        let mark = last_price(p, i as u32);
+        let value = |side: &SideWork| -> f64 {
+            let unpriced = mark.map_or(0, |m| i128::from(side.unpriced) * i128::from(m));
+            (side.priced_value + unpriced) as f64
+        };
+        let scale = spec.multiplier as f64
+            * 10f64.powi(-i32::from(spec.price_precision) - i32::from(spec.size_precision))
+            * rate;
+        let (b, s) = (value(&inst.buy) * scale, value(&inst.sell) * scale);
+        gross += b + s;
+        net += b - s;
+    }
+    (gross, net)
 }
 
 /// The pre-trade risk engine of one account.
@@ -259,6 +308,12 @@ pub struct RiskEngine {
     pending_cancels: Vec<Scope>,
     audit: AuditTrail,
     base_code: Box<str>,
+    /// Working-order aggregates, valid while `tracking`.
+    work: WorkingOrders,
+    /// Whether `work` follows the order events; off until the first enabled
+    /// check rebuilds it from the open orders (the engine may have been
+    /// disabled, or set on a core that already had working orders).
+    tracking: bool,
 }
 
 impl Default for RiskEngine {
@@ -322,6 +377,8 @@ impl RiskEngine {
             pending_cancels: Vec::new(),
             audit: AuditTrail::new(config.max_audit_records),
             base_code: Box::from(""),
+            work: WorkingOrders::default(),
+            tracking: false,
         }
     }
 
@@ -418,19 +475,19 @@ impl RiskEngine {
         !self.pending_cancels.is_empty()
     }
 
-    /// Counts an order event: cancels for the cancel rate, fills for the
-    /// order-to-trade ratio.
+    /// Takes an order event (`order` as it is after the event): the working
+    /// order aggregates follow it; cancels count for the cancel rate, fills
+    /// for the order-to-trade ratio.
     #[inline]
-    pub fn on_order_event(
-        &mut self,
-        kind: &OrderEventKind,
-        instrument: u32,
-        strategy: u32,
-        ts: UnixNanos,
-    ) {
+    pub fn on_order_event(&mut self, kind: &OrderEventKind, order: &Order, ts: UnixNanos) {
         if !self.enabled {
             return;
         }
+        if self.tracking {
+            self.work.update(order);
+        }
+        let instrument = order.request.instrument;
+        let strategy = order.request.strategy;
         let is_fill = matches!(kind, OrderEventKind::Filled { .. });
         let is_cancel = matches!(kind, OrderEventKind::PendingCancel);
         if !is_fill && !is_cancel {
@@ -557,6 +614,10 @@ impl RiskEngine {
             self.audit.passed += 1;
             return Ok(());
         }
+        if !self.tracking {
+            self.work = WorkingOrders::rebuild(view.open, view.orders);
+            self.tracking = true;
+        }
         let f = match self.facts(request, view) {
             Ok(f) => f,
             Err(denial) => return Err(self.deny(request, view, denial)),
@@ -567,7 +628,7 @@ impl RiskEngine {
         }
         match self.evaluate(request, view, &f) {
             Ok(()) => {
-                self.record_pass(request, view.now);
+                self.record_pass(request, view.order_id, view.now);
                 Ok(())
             }
             Err(denial) => Err(self.deny(request, view, denial)),
@@ -593,8 +654,24 @@ impl RiskEngine {
         }
     }
 
-    fn record_pass(&mut self, request: &OrderRequest, now: UnixNanos) {
+    /// The working-order aggregates (valid once an enabled check ran).
+    pub fn working_orders(&self) -> &WorkingOrders {
+        &self.work
+    }
+
+    /// Forgets order `id`, which passed the checks but was never sent (for
+    /// callers of [`RiskEngine::check`] outside the engine, like the
+    /// benchmark); the engine itself sends every order that passes.
+    pub fn discard(&mut self, id: ClientOrderId) {
+        self.work.remove(id);
+    }
+
+    fn record_pass(&mut self, request: &OrderRequest, id: ClientOrderId, now: UnixNanos) {
         self.audit.passed += 1;
+        // The engine marks the order open right after a pass, so it works
+        // from now on: a second order in the same callback must see it.
+        self.work
+            .insert(id, OrderWork::from_request(request, 0, false));
         let s = request.strategy as usize;
         let i = request.instrument as usize;
         for slot in [
@@ -644,7 +721,18 @@ impl RiskEngine {
             p.rate(spec.quote_currency, base).unwrap_or(f64::NAN)
         };
         let position = p.net_quantity(i);
-        let mut f = Facts {
+        let inst = self.work.instrument(i);
+        let (working_buy, working_sell) = (inst.buy.leaves, inst.sell.leaves);
+        let reduces = match request.side {
+            OrderSide::Buy => position < 0 && working_buy + request.quantity <= -position,
+            OrderSide::Sell => position > 0 && working_sell + request.quantity <= position,
+        };
+        let notional_price = request
+            .price
+            .or(request.trigger_price)
+            .or_else(|| last_price(p, i))
+            .or_else(|| mid_price(view, i));
+        Ok(Facts {
             instrument: i,
             side: request.side,
             quantity: request.quantity,
@@ -654,85 +742,19 @@ impl RiskEngine {
             quote_is_base: spec.quote_currency == base,
             quote_rate,
             position,
-            working_buy: 0,
-            working_sell: 0,
-            working_gross: 0.0,
-            working_net: 0.0,
-            own_best_bid: None,
-            own_best_ask: None,
-            reduces: false,
-            notional_price: None,
+            working_buy,
+            working_sell,
+            own_best_bid: inst.buy.best,
+            own_best_ask: inst.sell.best,
+            reduces,
+            notional_price,
             equity: Cell::new(None),
             gross: Cell::new(None),
             net: Cell::new(None),
+            working: Cell::new(None),
             order_notional: Cell::new(None),
-        };
-        for id in view.open {
-            let Some(o) = id
-                .checked_sub(1)
-                .and_then(|k| view.orders.get(usize::try_from(k).ok()?))
-            else {
-                continue;
-            };
-            let leaves = o.leaves_qty().max(0);
-            let oi = o.request.instrument;
-            let price = o
-                .request
-                .price
-                .or(o.request.trigger_price)
-                .or_else(|| last_price(p, oi));
-            if let (Some(price), Some(ospec)) = (price, p.instruments().get(oi as usize)) {
-                let rate = if ospec.quote_currency == base {
-                    1.0
-                } else {
-                    p.rate(ospec.quote_currency, base).unwrap_or(f64::NAN)
-                };
-                let v = leaves as f64
-                    * price as f64
-                    * ospec.multiplier as f64
-                    * 10f64
-                        .powi(-i32::from(ospec.price_precision) - i32::from(ospec.size_precision))
-                    * rate;
-                f.working_gross += v;
-                f.working_net += v * o.request.side.sign() as f64;
-            }
-            if oi != i {
-                continue;
-            }
-            let resting_price = match o.request.order_type {
-                OrderType::Limit => o.request.price,
-                OrderType::StopLimit | OrderType::LimitIfTouched | OrderType::TrailingStopLimit
-                    if o.triggered =>
-                {
-                    o.request.price
-                }
-                _ => None,
-            };
-            match o.request.side {
-                OrderSide::Buy => {
-                    f.working_buy += leaves;
-                    if let Some(px) = resting_price {
-                        f.own_best_bid = Some(f.own_best_bid.map_or(px, |b| b.max(px)));
-                    }
-                }
-                OrderSide::Sell => {
-                    f.working_sell += leaves;
-                    if let Some(px) = resting_price {
-                        f.own_best_ask = Some(f.own_best_ask.map_or(px, |a| a.min(px)));
-                    }
-                }
-            }
-        }
-        f.reduces = match request.side {
-            OrderSide::Buy => position < 0 && f.working_buy + request.quantity <= -position,
-            OrderSide::Sell => position > 0 && f.working_sell + request.quantity <= position,
-        };
-        f.notional_price = request
-            .price
-            .or(request.trigger_price)
-            .or_else(|| last_price(p, i))
-            .or_else(|| mid_price(view, i));
-        Ok(f)
+            reference: Cell::new(None),
+        })
     }
 
     fn evaluate(
@@ -817,10 +839,14 @@ impl RiskEngine {
                 .filter_map(|(_, s)| s.limits.duplicate_window_ns)
                 .max()
                 .unwrap_or(0);
-            for r in &self.recent {
-                if window > 0
-                    && r.side == Some(request.side)
-                    && view.now - r.ts < window
+            // Newest first: the ring is in time order, so the scan stops at
+            // the first order older than the window.
+            for k in 1..=RECENT {
+                let r = &self.recent[(self.recent_head + RECENT - k) % RECENT];
+                if window == 0 || r.side.is_none() || view.now - r.ts >= window {
+                    break;
+                }
+                if r.side == Some(request.side)
                     && r.instrument == request.instrument
                     && r.strategy == request.strategy
                     && r.order_type == Some(request.order_type)
@@ -1073,8 +1099,9 @@ impl RiskEngine {
             if l.max_gross_exposure.is_some() || l.max_net_exposure.is_some() {
                 let order_value = money_f64(order_notional()?, f.money_precision) * f.quote_rate;
                 let p = view.portfolio;
+                let (working_gross, working_net) = f.working(&self.work, p);
                 if let Some(max) = &l.max_gross_exposure {
-                    let gross = f.gross(p) + f.working_gross + order_value;
+                    let gross = f.gross(p) + working_gross + order_value;
                     if gross > max.as_f64() {
                         let ccy = base_code();
                         return Err((
@@ -1083,7 +1110,7 @@ impl RiskEngine {
                                 "gross exposure {} {ccy} (positions {} + working {} + order {}) exceeds max_gross_exposure {} {ccy} ({scope})",
                                 group_f64(gross),
                                 group_f64(f.gross(p)),
-                                group_f64(f.working_gross),
+                                group_f64(working_gross),
                                 group_f64(order_value),
                                 group_decimal(&max.text)
                             ),
@@ -1091,7 +1118,7 @@ impl RiskEngine {
                     }
                 }
                 if let Some(max) = &l.max_net_exposure {
-                    let net = f.net(p) + f.working_net + order_value * f.side.sign() as f64;
+                    let net = f.net(p) + working_net + order_value * f.side.sign() as f64;
                     if net.abs() > max.as_f64() {
                         let ccy = base_code();
                         return Err((
@@ -1100,7 +1127,7 @@ impl RiskEngine {
                                 "net exposure {} {ccy} (positions {} + working {} + order {}) exceeds max_net_exposure {} {ccy} ({scope})",
                                 group_f64(net),
                                 group_f64(f.net(p)),
-                                group_f64(f.working_net),
+                                group_f64(working_net),
                                 group_f64(order_value * f.side.sign() as f64),
                                 group_decimal(&max.text)
                             ),
@@ -1196,10 +1223,20 @@ impl RiskEngine {
     ) -> Result<(), Denial> {
         let pp = f.price_precision;
         let i = f.instrument;
-        let reference = match l.price_reference {
-            PriceReference::Last => last_price(view.portfolio, i).or_else(|| mid_price(view, i)),
-            PriceReference::Mid => mid_price(view, i).or_else(|| last_price(view.portfolio, i)),
-            PriceReference::Reference => l.reference_price.or_else(|| {
+        let kind = l.price_reference;
+        let reference = match (kind, f.reference.get()) {
+            (PriceReference::Last | PriceReference::Mid, Some((k, v))) if k == kind => v,
+            (PriceReference::Last, _) => {
+                let v = last_price(view.portfolio, i).or_else(|| mid_price(view, i));
+                f.reference.set(Some((kind, v)));
+                v
+            }
+            (PriceReference::Mid, _) => {
+                let v = mid_price(view, i).or_else(|| last_price(view.portfolio, i));
+                f.reference.set(Some((kind, v)));
+                v
+            }
+            (PriceReference::Reference, _) => l.reference_price.or_else(|| {
                 self.instruments
                     .get(i as usize)
                     .and_then(|s| s.limits.reference_price)

@@ -217,8 +217,9 @@ fn cancel_rate_denies_new_orders_not_cancels() {
     let ids: Vec<_> = (0..2).map(|k| c.submit(buy(1_000, 9_000 + k))).collect();
     for id in &ids {
         c.cancel(*id).expect("cancel is never throttled");
+        let order = c.order(*id).expect("order exists").clone();
         c.risk
-            .on_order_event(&crate::orders::OrderEventKind::PendingCancel, 0, 0, c.now);
+            .on_order_event(&crate::orders::OrderEventKind::PendingCancel, &order, c.now);
     }
     assert_eq!(submit(&mut c, buy(1_000, 9_100)), codes::CANCEL_RATE);
     c.now += 1_000_000_000;
@@ -242,8 +243,9 @@ fn order_to_trade_ratio() {
         quantity: 1_000,
         liquidity: crate::orders::LiquiditySide::Maker,
     };
-    c.risk.on_order_event(&fill, 0, 0, c.now);
-    c.risk.on_order_event(&fill, 0, 0, c.now);
+    let order = c.order(1).expect("order 1 exists").clone();
+    c.risk.on_order_event(&fill, &order, c.now);
+    c.risk.on_order_event(&fill, &order, c.now);
     assert_eq!(submit(&mut c, buy(1_000, 9_002)), "");
 }
 
