@@ -61,9 +61,10 @@ import numpy as np
 import polars as pl
 
 from ferrox import _core
-from ferrox.backtest import RustStrategy, Strategy
+from ferrox.backtest import RustStrategy
 from ferrox.data.decimals import parse_decimals
 from ferrox.model.instrument import Instrument, InstrumentKind
+from ferrox.strategies import EMACross
 
 DATA = Path(os.environ.get("FERROX_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 BARS = DATA / "bars" / "btc-perp-20211231-20220201_1m.csv"
@@ -190,36 +191,6 @@ def bar_engine(bars: Bars) -> Any:
     return engine
 
 
-class EmaCross(Strategy):
-    """Long-only EMA cross in Python on the engine's EMA indicators."""
-
-    def __init__(self, instrument: str, quantity: str) -> None:
-        super().__init__()
-        self.instrument = instrument
-        self.quantity = quantity
-        self.above: bool | None = None
-
-    def on_start(self) -> None:
-        """Registers the two EMAs."""
-        self.fast = self.indicator("EMA", self.instrument, timeperiod=FAST)
-        self.slow = self.indicator("EMA", self.instrument, timeperiod=SLOW)
-
-    def on_bar(self, bar: Any) -> None:
-        """Buys on a cross above while flat; sells the position on a cross below."""
-        if not self.slow.ready:
-            return
-        above = self.fast.value > self.slow.value
-        crossed = self.above is not None and above != self.above
-        self.above = above
-        if not crossed:
-            return
-        position = self.position(self.instrument)
-        if above and position == 0:
-            self.buy(self.instrument, self.quantity)
-        elif not above and position > 0:
-            self.sell(self.instrument, position)
-
-
 def ferrox_pnl(engine: Any) -> float:
     """Final USDT balance minus the start (realised PnL net of fees; ends flat or marked)."""
     positions = engine.positions()
@@ -230,7 +201,7 @@ def ferrox_pnl(engine: Any) -> float:
 def ferrox_bars_python(bars: Bars) -> tuple[float, Any]:
     """One timed run of the Python strategy."""
     engine = bar_engine(bars)
-    strategy = EmaCross(BAR_INSTRUMENT, "1")
+    strategy = EMACross(BAR_INSTRUMENT, FAST, SLOW, "1")
     strategy._attach([bar_instrument()])
     started = time.perf_counter()
     engine.run(strategy)
