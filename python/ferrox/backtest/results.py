@@ -109,66 +109,79 @@ def results_hash(orders: pl.DataFrame, fills: pl.DataFrame, equity: pl.DataFrame
     return digest.hexdigest()
 
 
+TRADES_SCHEMA = {
+    "instrument": pl.String,
+    "side": pl.String,
+    "entry_ts": pl.Int64,
+    "exit_ts": pl.Int64,
+    "quantity": pl.Float64,
+    "entry_price": pl.Float64,
+    "exit_price": pl.Float64,
+    "pnl": pl.Float64,
+    "return": pl.Float64,
+}
+
+
+@dataclass
+class _OpenTrade:
+    """A position on its way from flat back to flat."""
+
+    sign: float  # +1 long, -1 short
+    entry_ts: int
+    position: float = 0.0  # open quantity (unsigned)
+    quantity: float = 0.0  # total quantity opened
+    entry_value: float = 0.0  # sum of price x quantity opened
+    exit_value: float = 0.0  # sum of price x quantity closed
+    gross_pnl: float = 0.0
+    fees: float = 0.0
+
+    def close_row(self, instrument: str, exit_ts: int) -> dict[str, Any]:
+        entry_price = self.entry_value / self.quantity
+        pnl = self.gross_pnl - self.fees
+        return {
+            "instrument": instrument,
+            "side": "LONG" if self.sign > 0 else "SHORT",
+            "entry_ts": self.entry_ts,
+            "exit_ts": exit_ts,
+            "quantity": self.quantity,
+            "entry_price": entry_price,
+            "exit_price": self.exit_value / self.quantity,
+            "pnl": pnl,
+            "return": pnl / self.entry_value if self.entry_value else float("nan"),
+        }
+
+
 def round_trips(fills: pl.DataFrame) -> pl.DataFrame:
     """Closed trades from fills: a trade opens when a position leaves zero and closes
     when it returns to zero (a flip closes one trade and opens the next).
 
     PnL is net of the fees of every fill in the trade (a flip's fee is split
-    in proportion to the closing and opening quantities).
+    in proportion to the closing and opening quantities); exits are valued
+    against the trade's average entry price.
     """
     rows: list[dict[str, Any]] = []
-    state: dict[str, dict[str, float]] = {}
+    open_trades: dict[str, _OpenTrade] = {}
     for f in fills.iter_rows(named=True):
-        inst = f["instrument"]
+        inst, ts = f["instrument"], int(f["ts"])
         sign = 1.0 if f["side"] == "BUY" else -1.0
         qty, price, fee = f["quantity_f"], f["price_f"], f["fee_f"]
-        s = state.setdefault(inst, {"pos": 0.0, "cost": 0.0, "fees": 0.0, "entry": 0.0, "qty": 0.0})
-        remaining = qty
-        if s["pos"] != 0.0 and (s["pos"] > 0) != (sign > 0):
-            closing = min(remaining, abs(s["pos"]))
-            avg = s["cost"] / abs(s["pos"])
-            pnl_part = (price - avg) * closing * (1.0 if s["pos"] > 0 else -1.0)
-            s["fees"] += fee * closing / qty
-            s.setdefault("pnl", 0.0)
-            s["pnl"] = s.get("pnl", 0.0) + pnl_part
-            s["cost"] -= avg * closing
-            s["pos"] += sign * closing
-            s["exit_value"] = s.get("exit_value", 0.0) + price * closing
-            remaining -= closing
-            if abs(s["pos"]) < 1e-12:
-                pnl = s["pnl"] - s["fees"]
-                entry_price = s["entry_value"] / s["qty"]
-                rows.append(
-                    {
-                        "instrument": inst,
-                        "side": "LONG" if sign < 0 else "SHORT",
-                        "entry_ts": int(s["entry_ts"]),
-                        "exit_ts": int(f["ts"]),
-                        "quantity": s["qty"],
-                        "entry_price": entry_price,
-                        "exit_price": s["exit_value"] / s["qty"],
-                        "pnl": pnl,
-                        "return": pnl / (entry_price * s["qty"]) if entry_price else float("nan"),
-                    }
-                )
-                state[inst] = s = {"pos": 0.0, "cost": 0.0, "fees": 0.0, "entry": 0.0, "qty": 0.0}
-        if remaining > 0:
-            if s["pos"] == 0.0:
-                s.update(entry_ts=f["ts"], entry_value=0.0, qty=0.0, pnl=0.0, exit_value=0.0)
-            s["pos"] += sign * remaining
-            s["cost"] += price * remaining
-            s["qty"] += remaining
-            s["entry_value"] += price * remaining
-            s["fees"] += fee * remaining / qty
-    schema = {
-        "instrument": pl.String,
-        "side": pl.String,
-        "entry_ts": pl.Int64,
-        "exit_ts": pl.Int64,
-        "quantity": pl.Float64,
-        "entry_price": pl.Float64,
-        "exit_price": pl.Float64,
-        "pnl": pl.Float64,
-        "return": pl.Float64,
-    }
-    return pl.DataFrame(rows, schema=schema)
+        left = qty
+        trade = open_trades.get(inst)
+        if trade is not None and trade.sign != sign:
+            closing = min(left, trade.position)
+            average = trade.entry_value / trade.quantity
+            trade.gross_pnl += (price - average) * closing * trade.sign
+            trade.exit_value += price * closing
+            trade.fees += fee * closing / qty
+            trade.position -= closing
+            left -= closing
+            if trade.position <= 1e-12 * trade.quantity:
+                rows.append(trade.close_row(inst, ts))
+                del open_trades[inst]
+        if left > 0:
+            trade = open_trades.setdefault(inst, _OpenTrade(sign=sign, entry_ts=ts))
+            trade.position += left
+            trade.quantity += left
+            trade.entry_value += price * left
+            trade.fees += fee * left / qty
+    return pl.DataFrame(rows, schema=TRADES_SCHEMA)
