@@ -452,3 +452,9 @@ def test_bad_options_are_config_errors(horizons: list[int], quantiles: int, mess
     panel = small_panel()
     with pytest.raises(ConfigError, match=message):
         analyze(panel, panel, factor="f", horizons=horizons, quantiles=quantiles)
+
+
+def test_numpy_integer_horizons_are_accepted() -> None:
+    panel = small_panel()
+    result = analyze(panel, panel, factor="f", horizons=np.array([1]), quantiles=2)
+    assert result.horizons == (1,)

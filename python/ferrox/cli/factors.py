@@ -187,6 +187,10 @@ def analyze_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the summary tables as JSON here.")
     ] = None,
+    min_instruments: Annotated[
+        int | None,
+        typer.Option(help="Leave out times with fewer factor values (default: --quantiles)."),
+    ] = None,
     instrument: Annotated[str, typer.Option(help="Instrument column.")] = "instrument",
     time_column: Annotated[str, typer.Option("--time", help="Time column.")] = "ts",
 ) -> None:
@@ -203,6 +207,7 @@ def analyze_command(
         group=group,
         instrument=instrument,
         time=time_column,
+        min_instruments=min_instruments,
     )
     _print_analysis(result)
     say = console()

@@ -3,7 +3,9 @@
 Expressions are strings in Qlib's language (``"Mean($close, 5) / $close"``) or
 built in Python (``F.close.mean(5) / F.close``); :func:`compute` evaluates any
 number of them over a polars panel in the Rust core, in parallel across
-instruments, computing shared sub-expressions once. See ``docs/factors.md``.
+instruments, computing shared sub-expressions once; :func:`analyze` measures a
+factor against forward returns (IC, quantile returns, turnover) in the manner of
+alphalens. See ``docs/factors.md``.
 """
 
 from __future__ import annotations

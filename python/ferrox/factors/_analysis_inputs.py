@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,7 +24,7 @@ def check_options(horizons: Sequence[int], quantiles: int, min_instruments: int 
     if not horizons:
         raise ConfigError("horizons: expected at least one horizon, got none")
     for h in horizons:
-        if isinstance(h, bool) or not isinstance(h, int) or h < 1:
+        if isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1:
             raise ConfigError(f"horizons: expected whole numbers of periods >= 1, got {h!r}")
     if len(set(horizons)) != len(horizons):
         raise ConfigError(f"horizons: duplicates in {list(horizons)}")

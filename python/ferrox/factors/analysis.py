@@ -292,7 +292,7 @@ def analyze(
     [1.0]
     """
     needed = check_options(horizons, quantiles, min_instruments)
-    horizons = list(horizons)
+    horizons = [int(h) for h in horizons]
     data = align(
         factors,
         prices,
