@@ -27,6 +27,8 @@ pub mod audit;
 pub mod bench;
 pub mod config;
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 pub mod throttle;
 pub mod working;
