@@ -131,3 +131,19 @@ def test_a_sweep_where_every_set_fails_exits_1(tmp_path: Path) -> None:
     code, output = invoke(path, "--workers", "1", "--out", tmp_path / "out")
     assert code == 1
     assert "ValueError: x = 5 is not allowed" in output
+
+
+def test_a_sweep_table_inside_a_backtest_config_is_used(
+    bar_config: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = bar_config.parent / "with_sweep.toml"
+    config.write_text(
+        bar_config.read_text()
+        + '\n[sweep]\nworkers = 1\nout = "swept"\n[sweep.grid]\nfast = [3, 4]\nslow = [15]\n'
+    )
+    code, output = invoke(config)
+    assert code == 0, output
+    table = pl.read_parquet(bar_config.parent / "swept" / "results.parquet")
+    assert table.select("fast", "slow").rows() == [(3, 15), (4, 15)]
+    assert table["status"].to_list() == ["ok", "ok"]
