@@ -94,7 +94,8 @@ def _pool(
                 done.update(index for index, _, _ in outcomes)
         except BaseException:
             # Interrupted (or record failed): stop the workers now, keep what was recorded.
-            for process in list(getattr(executor, "_processes", {}).values()):
+            # No public API stops a pool's workers; _processes is None once it has shut down.
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
                 process.terminate()
             executor.shutdown(wait=False, cancel_futures=True)
             raise
