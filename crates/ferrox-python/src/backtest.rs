@@ -13,7 +13,7 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyDictMethods};
 
 use ferrox_engine::engine::{
     BarInput, DataFeed, Engine, EngineConfig, EngineCore, FillReport, InstrumentInfo, LatencyModel,
@@ -21,7 +21,8 @@ use ferrox_engine::engine::{
 };
 use ferrox_engine::matching::{ExchangeConfig, MatchingEngine, QueueModel, SimulatedExchange};
 use ferrox_engine::orders::{
-    OrderEvent, OrderEventKind, OrderRequest, OrderSide, OrderType, TimeInForce, TrailingOffsetType,
+    Bracket, OrderEvent, OrderEventKind, OrderRequest, OrderSide, OrderType, SliceStyle,
+    TimeInForce, TrailingOffsetType, TwapParams, TwapSchedule,
 };
 use ferrox_engine::portfolio::{
     AccountType, CurrencyTable, FeeModel, InstrumentSpec, Leverage, OmsType, Portfolio,
@@ -320,6 +321,63 @@ fn tif_of(name: &str) -> PyResult<TimeInForce> {
     })
 }
 
+fn trailing_type_of(name: &str) -> PyResult<TrailingOffsetType> {
+    match name {
+        "PRICE" | "price" => Ok(TrailingOffsetType::Price),
+        "BASIS_POINTS" | "bps" | "basis_points" => Ok(TrailingOffsetType::BasisPoints),
+        other => Err(config_error(format!(
+            "trailing_offset_type: expected PRICE or BASIS_POINTS, got {other:?}"
+        ))),
+    }
+}
+
+/// An order request from a spec dict of raw values (the keys of
+/// `EngineContext.submit`'s arguments; missing keys take its defaults).
+fn request_of(spec: &Bound<'_, PyDict>) -> PyResult<OrderRequest> {
+    let item = |key: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
+        Ok(spec.get_item(key)?.filter(|v| !v.is_none()))
+    };
+    let bad = |key: &str, e: PyErr| config_error(format!("order spec {key}: {e}"));
+    let text = |key: &str, default: &str| -> PyResult<String> {
+        match item(key)? {
+            Some(v) => v.extract::<String>().map_err(|e| bad(key, e)),
+            None => Ok(default.to_string()),
+        }
+    };
+    let int = |key: &str| -> PyResult<Option<i64>> {
+        item(key)?
+            .map(|v| v.extract::<i64>().map_err(|e| bad(key, e)))
+            .transpose()
+    };
+    let flag = |key: &str| -> PyResult<bool> {
+        Ok(item(key)?
+            .map(|v| v.extract::<bool>().map_err(|e| bad(key, e)))
+            .transpose()?
+            .unwrap_or(false))
+    };
+    let required = |key: &str| -> PyResult<i64> {
+        int(key)?.ok_or_else(|| config_error(format!("order spec: {key} is required")))
+    };
+    let instrument = u32::try_from(required("instrument")?)
+        .map_err(|_| config_error("order spec instrument: not an instrument index"))?;
+    Ok(OrderRequest {
+        instrument,
+        strategy: 0,
+        side: side_of(&text("side", "")?)?,
+        order_type: order_type_of(&text("order_type", "MARKET")?)?,
+        quantity: required("quantity")?,
+        price: int("price")?,
+        trigger_price: int("trigger_price")?,
+        trailing_offset: int("trailing_offset")?,
+        trailing_offset_type: trailing_type_of(&text("trailing_offset_type", "PRICE")?)?,
+        limit_offset: int("limit_offset")?,
+        time_in_force: tif_of(&text("time_in_force", "GTC")?)?,
+        expire_ts: int("expire_ts")?,
+        post_only: flag("post_only")?,
+        reduce_only: flag("reduce_only")?,
+    })
+}
+
 #[pymethods]
 impl PyContext {
     /// Engine time (ns).
@@ -356,15 +414,7 @@ impl PyContext {
             price,
             trigger_price,
             trailing_offset,
-            trailing_offset_type: match trailing_offset_type {
-                "PRICE" | "price" => TrailingOffsetType::Price,
-                "BASIS_POINTS" | "bps" | "basis_points" => TrailingOffsetType::BasisPoints,
-                other => {
-                    return Err(config_error(format!(
-                        "trailing_offset_type: expected PRICE or BASIS_POINTS, got {other:?}"
-                    )))
-                }
-            },
+            trailing_offset_type: trailing_type_of(trailing_offset_type)?,
             limit_offset,
             time_in_force: tif_of(time_in_force)?,
             expire_ts,
@@ -372,6 +422,122 @@ impl PyContext {
             reduce_only,
         };
         Ok(self.core()?.submit(request))
+    }
+
+    /// Sends an OCO group (spec dicts of raw values, see `submit`): a fill of
+    /// one lowers the others, one done cancels the others. Returns the ids.
+    fn submit_oco(&self, specs: Vec<Bound<'_, PyDict>>) -> PyResult<Vec<u64>> {
+        let requests = specs.iter().map(request_of).collect::<PyResult<Vec<_>>>()?;
+        self.core()?
+            .submit_oco(&requests)
+            .map_err(|e| config_error(e.to_string()))
+    }
+
+    /// Sends `parent`; the `children` are held until it fills, then released
+    /// for what filled. Returns `(parent_id, child_ids)`.
+    fn submit_oto(
+        &self,
+        parent: Bound<'_, PyDict>,
+        children: Vec<Bound<'_, PyDict>>,
+    ) -> PyResult<(u64, Vec<u64>)> {
+        let parent = request_of(&parent)?;
+        let children = children
+            .iter()
+            .map(request_of)
+            .collect::<PyResult<Vec<_>>>()?;
+        self.core()?
+            .submit_oto(parent, &children)
+            .map_err(|e| config_error(e.to_string()))
+    }
+
+    /// Sends a bracket: `entry` (spec dict), then a take-profit limit at
+    /// `take_profit` and a stop-loss triggered at `stop_loss` (a stop-limit
+    /// at `stop_limit` if given), raw prices. Returns `(entry, tp, sl)` ids.
+    #[pyo3(signature = (entry, take_profit, stop_loss, stop_limit=None))]
+    fn submit_bracket(
+        &self,
+        entry: Bound<'_, PyDict>,
+        take_profit: i64,
+        stop_loss: i64,
+        stop_limit: Option<i64>,
+    ) -> PyResult<(u64, u64, u64)> {
+        let entry = request_of(&entry)?;
+        let mut bracket =
+            Bracket::new(entry, take_profit, stop_loss).map_err(|e| config_error(e.to_string()))?;
+        if let Some(limit) = stop_limit {
+            bracket = bracket.with_stop_limit(limit);
+        }
+        self.core()?
+            .submit_bracket(bracket)
+            .map_err(|e| config_error(e.to_string()))
+    }
+
+    /// Starts a TWAP from now to `end` (ns) in `slices` slices or one every
+    /// `interval` ns; market children, or limit children `limit_offset` raw
+    /// ticks through the far touch. Returns the TWAP id.
+    #[pyo3(signature = (instrument, side, quantity, end, slices=None, interval=None, lot_size=1, limit_offset=None, time_in_force="GTC", reduce_only=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn start_twap(
+        &self,
+        instrument: u32,
+        side: &str,
+        quantity: i64,
+        end: i64,
+        slices: Option<u32>,
+        interval: Option<i64>,
+        lot_size: i64,
+        limit_offset: Option<i64>,
+        time_in_force: &str,
+        reduce_only: bool,
+    ) -> PyResult<u64> {
+        let schedule = match (slices, interval) {
+            (Some(n), None) => TwapSchedule::Slices(n),
+            (None, Some(iv)) => TwapSchedule::Interval(iv),
+            _ => {
+                return Err(config_error(
+                    "twap: give exactly one of slices and interval",
+                ))
+            }
+        };
+        let style = match limit_offset {
+            None => SliceStyle::Market,
+            Some(offset) => SliceStyle::Limit {
+                offset,
+                time_in_force: tif_of(time_in_force)?,
+            },
+        };
+        let core = self.core()?;
+        let params = TwapParams {
+            instrument,
+            strategy: 0,
+            side: side_of(side)?,
+            quantity,
+            start: core.now(),
+            end,
+            schedule,
+            lot_size,
+            style,
+            reduce_only,
+        };
+        core.start_twap(params)
+            .map_err(|e| config_error(e.to_string()))
+    }
+
+    /// Stops a TWAP and cancels its working children.
+    fn cancel_twap(&self, twap_id: u64) -> PyResult<()> {
+        self.core()?
+            .cancel_twap(twap_id)
+            .map_err(|e| config_error(e.to_string()))
+    }
+
+    /// `(filled_raw, remaining_raw, done, child_ids)` of a TWAP.
+    fn twap_state(&self, twap_id: u64) -> PyResult<(i64, i64, bool, Vec<u64>)> {
+        let core = self.core()?;
+        let twap = core
+            .twap(twap_id)
+            .ok_or_else(|| config_error(format!("unknown TWAP id {twap_id}")))?;
+        let children = core.twap_children(twap_id).unwrap_or_default().to_vec();
+        Ok((twap.filled(), twap.remaining(), twap.is_done(), children))
     }
 
     /// Asks the venue to cancel an order.

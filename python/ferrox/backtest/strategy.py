@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ferrox.errors import ConfigError
 
@@ -43,6 +43,43 @@ class _InstrumentRef:
     id: str
     price_precision: int
     size_precision: int
+    lot_size: int = 1
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    """One order of an OCO group or an OTO (fields as in :meth:`Strategy.submit_order`)."""
+
+    instrument: str
+    side: str
+    quantity: Number
+    order_type: str = "MARKET"
+    price: Number | None = None
+    trigger_price: Number | None = None
+    time_in_force: str = "GTC"
+    expire_ts: int | None = None
+    post_only: bool = False
+    reduce_only: bool = False
+    trailing_offset: Number | None = None
+    trailing_offset_type: str = "PRICE"
+    limit_offset: Number | None = None
+
+
+class BracketIds(NamedTuple):
+    """Client order ids of a bracket's three orders."""
+
+    entry: int
+    take_profit: int
+    stop_loss: int
+
+
+class TwapState(NamedTuple):
+    """Progress of a TWAP: exact quantities, whether any slice is left, its child orders."""
+
+    filled: Decimal
+    remaining: Decimal
+    done: bool
+    child_ids: list[int]
 
 
 def _to_raw(value: Number, precision: int, what: str) -> int:
@@ -111,6 +148,7 @@ class Strategy:
         self._ctx: EngineContext | None = None
         self._refs: dict[str, _InstrumentRef] = {}
         self._ids: list[str] = []
+        self._twaps: dict[int, _InstrumentRef] = {}
 
     # ---- wiring (called by the runner and the engine) -------------------
 
@@ -118,8 +156,9 @@ class Strategy:
         self._refs = {}
         self._ids = []
         for index, inst in enumerate(instruments):
+            lot = _to_raw(inst.size_increment, inst.size_precision, "size_increment")
             self._refs[inst.id] = _InstrumentRef(
-                index, inst.id, inst.price_precision, inst.size_precision
+                index, inst.id, inst.price_precision, inst.size_precision, max(lot, 1)
             )
             self._ids.append(inst.id)
 
@@ -280,33 +319,164 @@ class Strategy:
         limit_offset: Number | None = None,
     ) -> int:
         """Sends an order; returns its client order id. Denials arrive in :meth:`on_order`."""
-        ref = self._ref(instrument)
+        raw = self._raw_spec(
+            OrderSpec(
+                instrument,
+                side,
+                quantity,
+                order_type,
+                price,
+                trigger_price,
+                time_in_force,
+                expire_ts,
+                post_only,
+                reduce_only,
+                trailing_offset,
+                trailing_offset_type,
+                limit_offset,
+            )
+        )
+        return self._context().submit(**raw)
+
+    def _raw_spec(self, spec: OrderSpec) -> dict[str, Any]:
+        """The engine's spec of ``spec``: raw integers at the instrument's precisions."""
+        ref = self._ref(spec.instrument)
         p = ref.price_precision
 
         def raw_price(v: Number | None, what: str) -> int | None:
             return None if v is None else _to_raw(v, p, what)
 
         offset: int | None
-        if trailing_offset is None:
+        if spec.trailing_offset is None:
             offset = None
-        elif trailing_offset_type.upper() == "PRICE":
-            offset = _to_raw(trailing_offset, p, "trailing_offset")
+        elif spec.trailing_offset_type.upper() == "PRICE":
+            offset = _to_raw(spec.trailing_offset, p, "trailing_offset")
         else:
-            offset = _to_raw(trailing_offset, 0, "trailing_offset (basis points)")
-        return self._context().submit(
+            offset = _to_raw(spec.trailing_offset, 0, "trailing_offset (basis points)")
+        return {
+            "instrument": ref.index,
+            "side": spec.side.upper(),
+            "quantity": _to_raw(spec.quantity, ref.size_precision, "quantity"),
+            "order_type": spec.order_type.upper(),
+            "price": raw_price(spec.price, "price"),
+            "trigger_price": raw_price(spec.trigger_price, "trigger_price"),
+            "time_in_force": spec.time_in_force.upper(),
+            "expire_ts": spec.expire_ts,
+            "post_only": spec.post_only,
+            "reduce_only": spec.reduce_only,
+            "trailing_offset": offset,
+            "trailing_offset_type": spec.trailing_offset_type.upper(),
+            "limit_offset": raw_price(spec.limit_offset, "limit_offset"),
+        }
+
+    def submit_bracket(
+        self,
+        instrument: str,
+        side: str,
+        quantity: Number,
+        take_profit: Number,
+        stop_loss: Number,
+        *,
+        entry_price: Number | None = None,
+        stop_limit: Number | None = None,
+        time_in_force: str = "GTC",
+    ) -> BracketIds:
+        """An entry (market, or limit at ``entry_price``) with a take-profit limit and a
+        stop-loss stop (stop-limit at ``stop_limit`` if given) on the other side.
+
+        The exits are held until the entry fills, released for what filled, and cancel
+        each other; an entry that ends unfilled (cancelled, denied, ...) cancels them.
+        Raises :class:`ConfigError` when the prices are on the wrong sides.
+        """
+        ref = self._ref(instrument)
+        entry = self._raw_spec(
+            OrderSpec(
+                instrument,
+                side,
+                quantity,
+                "MARKET" if entry_price is None else "LIMIT",
+                entry_price,
+                time_in_force=time_in_force,
+            )
+        )
+        p = ref.price_precision
+        entry_id, tp, sl = self._context().submit_bracket(
+            entry,
+            _to_raw(take_profit, p, "take_profit"),
+            _to_raw(stop_loss, p, "stop_loss"),
+            None if stop_limit is None else _to_raw(stop_limit, p, "stop_limit"),
+        )
+        return BracketIds(entry_id, tp, sl)
+
+    def submit_oco(self, orders: list[OrderSpec]) -> list[int]:
+        """Sends two or more orders as one-cancels-other: a fill of one lowers the others by
+        that quantity, and one that fills completely or ends cancels the others."""
+        return self._context().submit_oco([self._raw_spec(o) for o in orders])
+
+    def submit_oto(self, parent: OrderSpec, children: list[OrderSpec]) -> tuple[int, list[int]]:
+        """Sends ``parent``; ``children`` are held until it fills, then released for what
+        filled. Returns ``(parent_id, child_ids)``."""
+        return self._context().submit_oto(
+            self._raw_spec(parent), [self._raw_spec(c) for c in children]
+        )
+
+    def twap(
+        self,
+        instrument: str,
+        side: str,
+        quantity: Number,
+        duration_ns: int | None = None,
+        *,
+        end: int | None = None,
+        slices: int | None = None,
+        interval_ns: int | None = None,
+        limit_offset: Number | None = None,
+        time_in_force: str = "GTC",
+        reduce_only: bool = False,
+    ) -> int:
+        """Works ``quantity`` from now over ``duration_ns`` (or until ``end``) in ``slices``
+        evenly spaced child orders (or one every ``interval_ns``); returns the TWAP id.
+
+        Slices are whole lots that add up exactly to ``quantity``. Children are market
+        orders, or limit orders ``limit_offset`` through the far touch (the last close
+        without a book) when it is given. Children are ordinary orders: their events
+        reach :meth:`on_order` and :meth:`on_fill`.
+        """
+        if (duration_ns is None) == (end is None):
+            raise ConfigError("twap: give exactly one of duration_ns and end")
+        if (slices is None) == (interval_ns is None):
+            raise ConfigError("twap: give exactly one of slices and interval_ns")
+        ref = self._ref(instrument)
+        ctx = self._context()
+        stop = end if end is not None else ctx.now() + (duration_ns or 0)
+        twap_id = ctx.start_twap(
             ref.index,
             side.upper(),
             _to_raw(quantity, ref.size_precision, "quantity"),
-            order_type.upper(),
-            raw_price(price, "price"),
-            raw_price(trigger_price, "trigger_price"),
+            stop,
+            slices,
+            interval_ns,
+            ref.lot_size,
+            None
+            if limit_offset is None
+            else _to_raw(limit_offset, ref.price_precision, "limit_offset"),
             time_in_force.upper(),
-            expire_ts,
-            post_only,
             reduce_only,
-            offset,
-            trailing_offset_type.upper(),
-            raw_price(limit_offset, "limit_offset"),
+        )
+        self._twaps[twap_id] = ref
+        return twap_id
+
+    def cancel_twap(self, twap_id: int) -> None:
+        """Stops a TWAP: no further slices, its working children cancelled."""
+        self._context().cancel_twap(twap_id)
+
+    def twap_state(self, twap_id: int) -> TwapState:
+        """Progress of a TWAP."""
+        filled, remaining, done, children = self._context().twap_state(twap_id)
+        ref = self._twaps.get(twap_id)
+        scale = 0 if ref is None else ref.size_precision
+        return TwapState(
+            Decimal(filled).scaleb(-scale), Decimal(remaining).scaleb(-scale), done, children
         )
 
     def buy(self, instrument: str, quantity: Number, price: Number | None = None, **kw: Any) -> int:

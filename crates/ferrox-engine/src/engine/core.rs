@@ -6,8 +6,27 @@
 //! their context and send orders through it. Every order goes through
 //! [`EngineCore::submit`], which runs the pre-trade checks before anything can
 //! reach a venue.
+//!
+//! # Contingencies and TWAP
+//!
+//! OCO groups, OTO parents and brackets are created as `Initialized` orders,
+//! registered with the [`ContingencyManager`], and only then is the working
+//! part sent (through the same pre-trade checks as any order). Every order
+//! event the strategy's timeline reaches is shown to the manager after the
+//! order, portfolio and risk engine took it, and its actions are carried out
+//! at once: a released child is risk-checked and sent, a held child is
+//! cancelled locally, working ones get cancel / modify requests. Actions only
+//! schedule things, so no strategy callback is re-entered; the strategy hears
+//! of every resulting event through `on_order` like any other.
+//!
+//! A TWAP ([`EngineCore::start_twap`]) is driven by the scheduler: each time
+//! it wants to send a slice, a venue wake-up of its instrument is scheduled
+//! at that time and the due slices are sent when the venue has been woken
+//! (so TWAP wake-ups never reach the strategy's `on_timer`). Its children are
+//! ordinary orders; their fills and unfilled remainders are reported back to
+//! the TWAP, and a remainder goes out again with the next slice.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use thiserror::Error;
 
@@ -19,8 +38,9 @@ use crate::book::L2Book;
 use crate::indicators::registry::{build, AnyStream};
 use crate::matching::{MatchingEngine, VenueCommand};
 use crate::orders::{
-    ClientOrderId, LiquiditySide, Order, OrderEvent, OrderEventKind, OrderRequest, OrderSide,
-    OrderStatus, OrderType, TimeInForce,
+    Bracket, ClientOrderId, ContingencyAction, ContingencyError, ContingencyManager, LiquiditySide,
+    Order, OrderEvent, OrderEventKind, OrderLookup, OrderRequest, OrderSide, OrderStatus,
+    OrderType, SliceStyle, TimeInForce, Twap, TwapError, TwapParams,
 };
 use crate::portfolio::{FeeModel, Fill, Portfolio};
 use crate::types::{Bar, UnixNanos};
@@ -89,6 +109,34 @@ pub enum EngineError {
     /// The state machine refused an event (an engine bug, reported loudly).
     #[error(transparent)]
     Order(#[from] crate::orders::OrderError),
+    /// A contingency (OCO, OTO, bracket) cannot be set up.
+    #[error(transparent)]
+    Contingency(#[from] ContingencyError),
+    /// A TWAP cannot be set up, or its children disagree with it.
+    #[error(transparent)]
+    Twap(#[from] TwapError),
+    /// No TWAP has this id.
+    #[error("unknown TWAP id {0}")]
+    UnknownTwap(u64),
+}
+
+/// The engine's orders (by id − 1) as the contingency manager reads them.
+struct OrderStore<'a>(&'a [Order]);
+
+impl OrderLookup for OrderStore<'_> {
+    fn get(&self, id: ClientOrderId) -> Option<&Order> {
+        id.checked_sub(1)
+            .and_then(|i| self.0.get(usize::try_from(i).ok()?))
+    }
+}
+
+/// A TWAP the engine runs, with its child orders.
+#[derive(Debug, Clone)]
+pub(crate) struct TwapSlot {
+    pub twap: Twap,
+    pub children: Vec<ClientOrderId>,
+    /// When its next wake-up is scheduled, if one is.
+    pub wake: Option<UnixNanos>,
 }
 
 /// A fill as the strategy sees it.
@@ -181,6 +229,19 @@ pub struct EngineCore {
     pub(crate) risk: crate::risk::pretrade::RiskEngine,
     /// The strategy's lagged books under feed latency (empty otherwise).
     pub(crate) lagged_books: Vec<super::run::LaggedBook>,
+    /// OCO / OTO / bracket links.
+    pub(crate) contingency: ContingencyManager,
+    /// The manager's actions for one event (a buffer reused across events).
+    pub(crate) actions: Vec<ContingencyAction>,
+    /// Held orders cancelled locally whose `Cancelled` is on its way to the
+    /// strategy (already applied to the order).
+    pub(crate) held_cancels: BTreeSet<ClientOrderId>,
+    /// TWAPs, by id − 1.
+    pub(crate) twaps: Vec<TwapSlot>,
+    /// TWAP child order -> TWAP index.
+    pub(crate) twap_children: BTreeMap<ClientOrderId, usize>,
+    /// Earliest scheduled TWAP wake-up (`i64::MAX` when none).
+    pub(crate) twap_due: UnixNanos,
 }
 
 impl EngineCore {
@@ -215,6 +276,12 @@ impl EngineCore {
             log: RunLog::default(),
             risk: crate::risk::pretrade::RiskEngine::unlimited(),
             lagged_books: Vec::new(),
+            contingency: ContingencyManager::new(),
+            actions: Vec::new(),
+            held_cancels: BTreeSet::new(),
+            twaps: Vec::new(),
+            twap_children: BTreeMap::new(),
+            twap_due: i64::MAX,
         }
     }
 
@@ -439,11 +506,27 @@ impl EngineCore {
     /// Sends an order: it gets an id, goes through the pre-trade checks and,
     /// if they pass, leaves for the venue (arriving after the order-entry
     /// latency). A denial is an order event, not an error.
-    pub fn submit(&mut self, mut request: OrderRequest) -> ClientOrderId {
+    pub fn submit(&mut self, request: OrderRequest) -> ClientOrderId {
+        let id = self.create(request);
+        self.send_new(id);
+        id
+    }
+
+    /// Creates an `Initialized` order (not sent).
+    fn create(&mut self, mut request: OrderRequest) -> ClientOrderId {
         let id = self.orders.len() as ClientOrderId + 1;
         request.strategy = 0;
         self.orders.push(Order::new(id, request, self.now));
-        match self.pre_trade_check(&request) {
+        id
+    }
+
+    /// Runs the pre-trade checks on the `Initialized` order `id` and sends
+    /// it, or denies it.
+    fn send_new(&mut self, id: ClientOrderId) {
+        let Some(request) = self.order(id).map(|o| o.request) else {
+            return;
+        };
+        match self.pre_trade_check(id, &request) {
             Err((code, message)) => {
                 self.local_event(
                     id,
@@ -459,12 +542,263 @@ impl EngineCore {
                 self.send(request.instrument, VenueCommand::Submit { id, request });
             }
         }
-        id
     }
 
-    /// Asks the venue to cancel order `id`.
+    /// An OCO group: every request is sent (each through the pre-trade
+    /// checks); a fill of one lowers the others by that quantity, and one
+    /// that fills completely or ends (cancelled, expired, rejected, denied)
+    /// cancels the others. Returns the ids in the order given.
+    pub fn submit_oco(
+        &mut self,
+        requests: &[OrderRequest],
+    ) -> Result<Vec<ClientOrderId>, EngineError> {
+        if requests.len() < 2 {
+            return Err(ContingencyError::OcoTooSmall(Vec::new()).into());
+        }
+        self.check_instruments(requests.iter())?;
+        let ids: Vec<ClientOrderId> = requests.iter().map(|r| self.create(*r)).collect();
+        if let Err(e) = self
+            .contingency
+            .register_oco(&ids, &OrderStore(&self.orders))
+        {
+            self.deny_unlinked(&ids, &e);
+            return Err(e.into());
+        }
+        self.annotate(&ids);
+        for &id in &ids {
+            self.send_new(id);
+        }
+        Ok(ids)
+    }
+
+    /// An OTO: `parent` is sent; the `children` are held (never sent) until
+    /// it fills, then released in proportion to its fills. A parent that
+    /// ends unfilled cancels the children still held. Returns the parent's
+    /// and the children's ids.
+    pub fn submit_oto(
+        &mut self,
+        parent: OrderRequest,
+        children: &[OrderRequest],
+    ) -> Result<(ClientOrderId, Vec<ClientOrderId>), EngineError> {
+        self.check_instruments(std::iter::once(&parent).chain(children))?;
+        let parent_id = self.create(parent);
+        let child_ids: Vec<ClientOrderId> = children.iter().map(|r| self.create(*r)).collect();
+        if let Err(e) =
+            self.contingency
+                .register_oto(parent_id, &child_ids, &OrderStore(&self.orders))
+        {
+            let mut all = child_ids.clone();
+            all.push(parent_id);
+            self.deny_unlinked(&all, &e);
+            return Err(e.into());
+        }
+        self.annotate(&[parent_id]);
+        self.annotate(&child_ids);
+        self.send_new(parent_id);
+        Ok((parent_id, child_ids))
+    }
+
+    /// A bracket: the entry is sent; the take-profit and stop-loss are held
+    /// until it fills, released for what filled, and cancel each other.
+    /// Returns `(entry, take_profit, stop_loss)` ids.
+    pub fn submit_bracket(
+        &mut self,
+        bracket: Bracket,
+    ) -> Result<(ClientOrderId, ClientOrderId, ClientOrderId), EngineError> {
+        self.check_instruments([bracket.entry, bracket.take_profit, bracket.stop_loss].iter())?;
+        let entry = self.create(bracket.entry);
+        let tp = self.create(bracket.take_profit);
+        let sl = self.create(bracket.stop_loss);
+        if let Err(e) = self
+            .contingency
+            .register_bracket(entry, tp, sl, &OrderStore(&self.orders))
+        {
+            self.deny_unlinked(&[entry, tp, sl], &e);
+            return Err(e.into());
+        }
+        self.annotate(&[entry, tp, sl]);
+        self.send_new(entry);
+        Ok((entry, tp, sl))
+    }
+
+    fn check_instruments<'a>(
+        &self,
+        mut requests: impl Iterator<Item = &'a OrderRequest>,
+    ) -> Result<(), EngineError> {
+        match requests.find(|r| r.instrument as usize >= self.instruments.len()) {
+            Some(r) => Err(EngineError::UnknownInstrument(r.instrument)),
+            None => Ok(()),
+        }
+    }
+
+    /// Orders created for a contingency that could not be registered never
+    /// leave: each is denied, so none stays `Initialized` for ever.
+    fn deny_unlinked(&mut self, ids: &[ClientOrderId], error: &ContingencyError) {
+        for &id in ids {
+            self.local_event(
+                id,
+                OrderEventKind::Denied {
+                    code: "CONTINGENCY",
+                    message: error.to_string().into_boxed_str(),
+                },
+            );
+        }
+    }
+
+    /// Copies the registered links onto the orders (`contingency`, `linked`,
+    /// `parent`).
+    fn annotate(&mut self, ids: &[ClientOrderId]) {
+        for &id in ids {
+            let Some(i) = id.checked_sub(1).and_then(|i| usize::try_from(i).ok()) else {
+                continue;
+            };
+            if let Some(order) = self.orders.get_mut(i) {
+                self.contingency.annotate(order);
+            }
+        }
+    }
+
+    /// Starts a TWAP (its window starts at `params.start`, at the earliest
+    /// now); returns its id. Children are sent through the pre-trade checks
+    /// like any order and reach the strategy's `on_order` / `on_fill`.
+    pub fn start_twap(&mut self, params: TwapParams) -> Result<u64, EngineError> {
+        if params.instrument as usize >= self.instruments.len() {
+            return Err(EngineError::UnknownInstrument(params.instrument));
+        }
+        let params = TwapParams {
+            strategy: 0,
+            ..params
+        };
+        let twap = Twap::new(params)?;
+        self.twaps.push(TwapSlot {
+            twap,
+            children: Vec::new(),
+            wake: None,
+        });
+        let k = self.twaps.len() - 1;
+        self.arm_twap(k);
+        Ok(k as u64 + 1)
+    }
+
+    /// Stops a TWAP: no further slices, and its working children are
+    /// cancelled.
+    pub fn cancel_twap(&mut self, id: u64) -> Result<(), EngineError> {
+        let k = id
+            .checked_sub(1)
+            .and_then(|k| usize::try_from(k).ok())
+            .filter(|&k| k < self.twaps.len())
+            .ok_or(EngineError::UnknownTwap(id))?;
+        self.twaps[k].twap.cancel();
+        self.twaps[k].wake = None;
+        let children: Vec<ClientOrderId> = self.twaps[k]
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| {
+                self.order(c)
+                    .is_some_and(|o| o.status.is_open() && o.status != OrderStatus::PendingCancel)
+            })
+            .collect();
+        for c in children {
+            self.cancel(c)?;
+        }
+        Ok(())
+    }
+
+    /// A TWAP by id.
+    pub fn twap(&self, id: u64) -> Option<&Twap> {
+        let k = usize::try_from(id.checked_sub(1)?).ok()?;
+        self.twaps.get(k).map(|s| &s.twap)
+    }
+
+    /// The child orders of a TWAP, in the order they were sent.
+    pub fn twap_children(&self, id: u64) -> Option<&[ClientOrderId]> {
+        let k = usize::try_from(id.checked_sub(1)?).ok()?;
+        self.twaps.get(k).map(|s| s.children.as_slice())
+    }
+
+    /// Schedules TWAP `k`'s next wake-up unless one is due no later.
+    fn arm_twap(&mut self, k: usize) {
+        let now = self.now;
+        let Some(slot) = self.twaps.get_mut(k) else {
+            return;
+        };
+        let Some(at) = slot.twap.next_wakeup() else {
+            return;
+        };
+        let at = at.max(now);
+        if slot.wake.is_some_and(|w| w <= at) {
+            return;
+        }
+        slot.wake = Some(at);
+        let instrument = slot.twap.params().instrument;
+        self.twap_due = self.twap_due.min(at);
+        self.scheduler.push(at, Due::WakeVenue { instrument });
+    }
+
+    /// Sends the slices of every TWAP due by now.
+    fn run_twaps(&mut self) {
+        if self.twap_due > self.now {
+            return;
+        }
+        self.twap_due = i64::MAX;
+        for k in 0..self.twaps.len() {
+            match self.twaps[k].wake {
+                Some(w) if w <= self.now => {
+                    self.twaps[k].wake = None;
+                    self.fire_twap(k);
+                }
+                Some(w) => self.twap_due = self.twap_due.min(w),
+                None => {}
+            }
+        }
+    }
+
+    fn fire_twap(&mut self, k: usize) {
+        let (instrument, side, limit) = {
+            let p = self.twaps[k].twap.params();
+            (
+                p.instrument,
+                p.side,
+                matches!(p.style, SliceStyle::Limit { .. }),
+            )
+        };
+        if limit {
+            if let Some(price) = self.reference_price(instrument, side) {
+                self.twaps[k].twap.set_reference_price(price);
+            }
+        }
+        let now = self.now;
+        if let Some(request) = self.twaps[k].twap.on_timer(now) {
+            let id = self.create(request);
+            self.twaps[k].children.push(id);
+            self.twap_children.insert(id, k);
+            self.send_new(id);
+        }
+        self.arm_twap(k);
+    }
+
+    /// Where a limit slice is placed around: the far touch (best ask for a
+    /// buy, best bid for a sell), else the last bar's close.
+    fn reference_price(&self, instrument: u32, side: OrderSide) -> Option<i64> {
+        let book = self.book(instrument);
+        let touch = match side {
+            OrderSide::Buy => book.and_then(L2Book::best_ask),
+            OrderSide::Sell => book.and_then(L2Book::best_bid),
+        };
+        touch
+            .map(|l| l.price)
+            .or_else(|| self.last_bar(instrument).map(|b| b.close))
+    }
+
+    /// Asks the venue to cancel order `id`. An order held by a contingency
+    /// (never sent) is cancelled at once.
     pub fn cancel(&mut self, id: ClientOrderId) -> Result<(), EngineError> {
         let order = self.order(id).ok_or(EngineError::UnknownOrder(id))?;
+        if order.status == OrderStatus::Initialized && self.contingency.is_linked(id) {
+            self.cancel_held(id);
+            return Ok(());
+        }
         if !order.status.is_open() {
             return Err(EngineError::OrderClosed {
                 id,
@@ -526,7 +860,11 @@ impl EngineCore {
 
     /// Checks an order before it may leave: shape, instrument, reduce-only,
     /// then every control of the risk engine.
-    fn pre_trade_check(&mut self, request: &OrderRequest) -> Result<(), (&'static str, String)> {
+    fn pre_trade_check(
+        &mut self,
+        id: ClientOrderId,
+        request: &OrderRequest,
+    ) -> Result<(), (&'static str, String)> {
         if request.instrument as usize >= self.instruments.len() {
             return Err((
                 "UNKNOWN_INSTRUMENT",
@@ -590,7 +928,7 @@ impl EngineCore {
         }
         let view = crate::risk::pretrade::RiskView {
             now: self.now,
-            order_id: self.orders.len() as ClientOrderId,
+            order_id: id,
             portfolio: &self.portfolio,
             orders: &self.orders,
             open: &self.open,
@@ -646,8 +984,10 @@ impl EngineCore {
 
     // ---- used by the loop ----------------------------------------------
 
-    /// Moves venue answers in `venue_events` onto the strategy's timeline.
+    /// Moves venue answers in `venue_events` onto the strategy's timeline
+    /// (after a venue was woken, any TWAP due sends its slices).
     pub(crate) fn schedule_venue_events(&mut self) {
+        self.run_twaps();
         for i in 0..self.venue_events.len() {
             let ev = self.venue_events[i].clone();
             let at = (ev.ts + self.config.ack_latency.draw(&mut self.rng)).max(self.last_ack);
@@ -664,16 +1004,19 @@ impl EngineCore {
         event: &OrderEvent,
     ) -> Result<Option<FillReport>, EngineError> {
         let id = event.order_id;
+        let held_cancel =
+            matches!(event.kind, OrderEventKind::Cancelled) && self.held_cancels.remove(&id);
         let Some(order) = self.order_mut(id) else {
             return Err(EngineError::UnknownOrder(id));
         };
-        let local = matches!(
-            event.kind,
-            OrderEventKind::Submitted
-                | OrderEventKind::Denied { .. }
-                | OrderEventKind::PendingCancel
-                | OrderEventKind::PendingUpdate
-        );
+        let local = held_cancel
+            || matches!(
+                event.kind,
+                OrderEventKind::Submitted
+                    | OrderEventKind::Denied { .. }
+                    | OrderEventKind::PendingCancel
+                    | OrderEventKind::PendingUpdate
+            );
         // A cancel or modify that crossed a fill on the wire is refused by the
         // venue after the order finished: a normal race, logged, not applied.
         let late_refusal = order.status.is_terminal()
@@ -758,9 +1101,83 @@ impl EngineCore {
                 liquidity,
             });
             self.risk_after_fill(event.ts);
+            self.follow_up(event)?;
             return Ok(Some(fill));
         }
+        self.follow_up(event)?;
         Ok(None)
+    }
+
+    /// What an applied event sets off: the contingency manager's actions
+    /// and the TWAP's bookkeeping of its children.
+    fn follow_up(&mut self, event: &OrderEvent) -> Result<(), EngineError> {
+        let id = event.order_id;
+        if self.contingency.is_linked(id) {
+            let mut actions = std::mem::take(&mut self.actions);
+            actions.clear();
+            self.contingency
+                .on_event_into(event, &OrderStore(&self.orders), &mut actions);
+            for &action in &actions {
+                self.carry_out(action);
+            }
+            self.actions = actions;
+        }
+        if let Some(&k) = self.twap_children.get(&id) {
+            match &event.kind {
+                OrderEventKind::Filled { quantity, .. } => {
+                    self.twaps[k].twap.on_fill(*quantity)?;
+                }
+                OrderEventKind::Cancelled
+                | OrderEventKind::Expired
+                | OrderEventKind::Rejected { .. }
+                | OrderEventKind::Denied { .. } => {
+                    let unfilled = self.order(id).map_or(0, Order::leaves_qty);
+                    if unfilled > 0 {
+                        self.twaps[k].twap.on_child_closed(unfilled)?;
+                    }
+                    self.arm_twap(k);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Carries out one contingency action (it only schedules things).
+    fn carry_out(&mut self, action: ContingencyAction) {
+        match action {
+            ContingencyAction::Submit { id, quantity } => {
+                let Some(order) = self.order_mut(id) else {
+                    return;
+                };
+                if order.status != OrderStatus::Initialized {
+                    return;
+                }
+                order.request.quantity = quantity;
+                self.send_new(id);
+            }
+            ContingencyAction::Modify { id, quantity } => {
+                // Refused only when the order closed meanwhile: nothing to do.
+                let _ = self.modify(id, Some(quantity), None, None);
+            }
+            ContingencyAction::Cancel { id } => {
+                if self
+                    .order(id)
+                    .is_some_and(|o| o.status == OrderStatus::Initialized)
+                {
+                    self.cancel_held(id);
+                } else {
+                    let _ = self.cancel(id);
+                }
+            }
+        }
+    }
+
+    /// Cancels an order that never left (held by a contingency): a local
+    /// `Cancelled`, applied now.
+    fn cancel_held(&mut self, id: ClientOrderId) {
+        self.held_cancels.insert(id);
+        self.local_event(id, OrderEventKind::Cancelled);
     }
 
     /// Feeds the risk engine's loss limits after a fill; cancels the working
