@@ -109,12 +109,14 @@ pub fn demo_core(
 pub fn time_full_check(iterations: u64, open_orders: u32) -> Result<f64, String> {
     let mut core = demo_core(1, ALL_CONTROLS)?;
     for k in 0..open_orders {
-        // Resting bids below the market: working, not crossing our asks.
+        // Resting bids below the market, inside the 10 % band: working, not
+        // crossing our asks, no two alike (the duplicate check).
+        let k = i64::from(k);
         core.submit(OrderRequest::limit(
             0,
             OrderSide::Buy,
-            1_000,
-            9_900 - i64::from(k),
+            100 + k / 800,
+            9_900 - k % 800,
         ));
     }
     if core.open.len() != open_orders as usize {

@@ -67,6 +67,41 @@ pub struct Dec {
     pub scale: u8,
     /// The text as configured.
     pub text: Box<str>,
+    /// The value as a float (bits), computed once: float comparisons with
+    /// equity and exposure run on every check.
+    float_bits: u64,
+}
+
+/// `10^k` for k in 0..=38, so scaling never calls `pow` on a check.
+pub(crate) const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut k = 1;
+    while k < 39 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// `10^-k` as floats for k in 0..=38.
+pub(crate) const INV_POW10_F64: [f64; 39] = {
+    let mut t = [1f64; 39];
+    let mut k = 1;
+    while k < 39 {
+        t[k] = 1.0 / POW10[k] as f64;
+        k += 1;
+    }
+    t
+};
+
+/// `v` as a float; through `i64` when it fits (one instruction, where an
+/// `i128` conversion is a library call).
+#[inline]
+pub(crate) fn i128_to_f64(v: i128) -> f64 {
+    match i64::try_from(v) {
+        Ok(v) => v as f64,
+        Err(_) => v as f64,
+    }
 }
 
 impl Dec {
@@ -79,10 +114,12 @@ impl Dec {
         if raw < 0 {
             return None;
         }
+        let float = raw as f64 / POW10[usize::from(scale)] as f64;
         Some(Self {
             mantissa: i128::from(raw),
             scale,
             text: t.into_boxed_str(),
+            float_bits: float.to_bits(),
         })
     }
 
@@ -117,7 +154,7 @@ impl Dec {
     /// As a float (for comparisons with float equity and exposure).
     #[inline]
     pub fn as_f64(&self) -> f64 {
-        self.mantissa as f64 / 10f64.powi(i32::from(self.scale))
+        f64::from_bits(self.float_bits)
     }
 }
 
@@ -126,8 +163,8 @@ impl Dec {
 fn align(a: i128, pa: u8, b: i128, pb: u8) -> (i128, i128) {
     match pa.cmp(&pb) {
         Ordering::Equal => (a, b),
-        Ordering::Less => (a.saturating_mul(10i128.pow(u32::from(pb - pa))), b),
-        Ordering::Greater => (a, b.saturating_mul(10i128.pow(u32::from(pa - pb)))),
+        Ordering::Less => (a.saturating_mul(POW10[usize::from(pb - pa)]), b),
+        Ordering::Greater => (a, b.saturating_mul(POW10[usize::from(pa - pb)])),
     }
 }
 

@@ -284,11 +284,10 @@ fn working_exposure(work: &WorkingOrders, p: &Portfolio) -> (f64, f64) {
         let mark = last_price(p, i as u32);
         let value = |side: &SideWork| -> f64 {
             let unpriced = mark.map_or(0, |m| i128::from(side.unpriced) * i128::from(m));
-            (side.priced_value + unpriced) as f64
+            config::i128_to_f64(side.priced_value + unpriced)
         };
-        let scale = spec.multiplier as f64
-            * 10f64.powi(-i32::from(spec.price_precision) - i32::from(spec.size_precision))
-            * rate;
+        let digits = usize::from(spec.price_precision) + usize::from(spec.size_precision);
+        let scale = spec.multiplier as f64 * config::INV_POW10_F64[digits.min(38)] * rate;
         let (b, s) = (value(&inst.buy) * scale, value(&inst.sell) * scale);
         gross += b + s;
         net += b - s;
@@ -316,6 +315,12 @@ pub struct RiskEngine {
     /// check rebuilds it from the open orders (the engine may have been
     /// disabled, or set on a core that already had working orders).
     tracking: bool,
+    /// Whether any scope has a loss limit (limits never change after
+    /// construction; scopes added later have none).
+    loss_limits: bool,
+    /// The last (day, equity) the loss limits saw: the same again changes
+    /// nothing, so it is not re-evaluated.
+    last_equity: (i64, u64),
 }
 
 impl Default for RiskEngine {
@@ -367,6 +372,7 @@ impl RiskEngine {
             .unwrap_or(0);
         let self_trade = all().any(|s| s.limits.self_trade_prevention);
         let enabled = all().any(|s| s.limits != Limits::default());
+        let loss_limits = all().any(ScopeRisk::has_loss_limits);
         Self {
             account,
             strategies,
@@ -381,6 +387,8 @@ impl RiskEngine {
             base_code: Box::from(""),
             work: WorkingOrders::default(),
             tracking: false,
+            loss_limits,
+            last_equity: (i64::MIN, 0),
         }
     }
 
@@ -440,6 +448,8 @@ impl RiskEngine {
         cancelled: u32,
     ) {
         self.enabled = true;
+        // A changed state is evaluated again even at an unchanged equity.
+        self.last_equity = (i64::MIN, 0);
         let slot = self.scope_mut(scope);
         let from = slot.state;
         slot.state = state;
@@ -461,9 +471,7 @@ impl RiskEngine {
     /// Whether any loss limit needs equity updates.
     #[inline]
     pub fn watches_equity(&self) -> bool {
-        self.enabled
-            && (self.account.has_loss_limits()
-                || self.strategies.iter().any(ScopeRisk::has_loss_limits))
+        self.enabled && self.loss_limits
     }
 
     /// Scopes whose working orders the engine must cancel (automatic halts).
@@ -520,6 +528,10 @@ impl RiskEngine {
             return;
         }
         let day = now.div_euclid(DAY);
+        if self.last_equity == (day, equity.to_bits()) {
+            return;
+        }
+        self.last_equity = (day, equity.to_bits());
         let n_strat = self.strategies.len();
         for k in 0..=n_strat {
             let (scope, slot) = if k == 0 {
@@ -1197,7 +1209,7 @@ impl RiskEngine {
             let orders = slot.sent + 1;
             let trades = slot.trades.max(1);
             if orders > l.order_to_trade_min_orders {
-                let lhs = i128::from(orders) * 10i128.pow(u32::from(max.scale));
+                let lhs = i128::from(orders) * config::POW10[usize::from(max.scale)];
                 let rhs = max.mantissa * i128::from(trades);
                 if lhs > rhs {
                     return Err((
@@ -1268,7 +1280,7 @@ impl RiskEngine {
         let band_exceeded = |pct: &Option<Dec>, ticks: Option<i64>, d: i128| -> Option<String> {
             if let Some(pct) = pct {
                 // |d| / ref > pct / 100  <=>  |d| * 100 * 10^scale > ref * mantissa
-                let lhs = d.abs() * 100 * 10i128.pow(u32::from(pct.scale));
+                let lhs = d.abs() * 100 * config::POW10[usize::from(pct.scale)];
                 let rhs = i128::from(reference).abs() * pct.mantissa;
                 if lhs > rhs {
                     return Some(format!("{}%", pct.text));
@@ -1383,7 +1395,7 @@ fn mid_price(view: &RiskView<'_>, i: u32) -> Option<i64> {
 
 #[inline]
 fn money_f64(raw: i128, precision: u8) -> f64 {
-    raw as f64 / 10f64.powi(i32::from(precision))
+    config::i128_to_f64(raw) * config::INV_POW10_F64[usize::from(precision.min(38))]
 }
 
 fn reason_or(reason: &str) -> &str {

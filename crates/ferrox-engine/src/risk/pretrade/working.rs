@@ -7,7 +7,7 @@
 //! the order after the event, so fills, modifies and triggers all land in
 //! the same two steps (remove old, add new).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::orders::{ClientOrderId, Order, OrderRequest, OrderSide, OrderType};
@@ -69,8 +69,11 @@ pub struct SideWork {
     pub priced_value: i128,
     /// Leaves of the orders without a price (valued at the last price).
     pub unpriced: i64,
-    /// Resting prices of our own orders with their counts.
-    resting: BTreeMap<i64, u32>,
+    /// Resting price levels of our own orders with their counts, sorted
+    /// so the best is last (bids by price, asks by negated price): new
+    /// quotes land near the best, at the cheap end, and the vector keeps its
+    /// capacity when it empties (no allocation per quote).
+    resting: Vec<(i64, u32)>,
     /// Best resting price: highest bid or lowest ask.
     pub best: Option<i64>,
 }
@@ -86,28 +89,28 @@ impl SideWork {
             None => self.unpriced += sign * w.leaves,
         }
         let Some(px) = w.resting else { return };
-        let better = |a: i64, b: i64| match w.side {
-            OrderSide::Buy => a > b,
-            OrderSide::Sell => a < b,
+        let key = match w.side {
+            OrderSide::Buy => px,
+            OrderSide::Sell => px.wrapping_neg(),
         };
+        let at = self.resting.partition_point(|(k, _)| *k < key);
+        let found = self.resting.get(at).is_some_and(|(k, _)| *k == key);
         if sign > 0 {
-            *self.resting.entry(px).or_insert(0) += 1;
-            if self.best.is_none_or(|b| better(px, b)) {
-                self.best = Some(px);
+            if found {
+                self.resting[at].1 += 1;
+            } else {
+                self.resting.insert(at, (key, 1));
             }
-        } else if let Some(n) = self.resting.get_mut(&px) {
-            *n -= 1;
-            if *n == 0 {
-                self.resting.remove(&px);
-                if self.best == Some(px) {
-                    self.best = match w.side {
-                        OrderSide::Buy => self.resting.last_key_value(),
-                        OrderSide::Sell => self.resting.first_key_value(),
-                    }
-                    .map(|(p, _)| *p);
-                }
+        } else if found {
+            self.resting[at].1 -= 1;
+            if self.resting[at].1 == 0 {
+                self.resting.remove(at);
             }
         }
+        self.best = self.resting.last().map(|(k, _)| match w.side {
+            OrderSide::Buy => *k,
+            OrderSide::Sell => k.wrapping_neg(),
+        });
     }
 }
 
@@ -172,7 +175,7 @@ static EMPTY: InstrumentWork = InstrumentWork {
         leaves: 0,
         priced_value: 0,
         unpriced: 0,
-        resting: BTreeMap::new(),
+        resting: Vec::new(),
         best: None,
     },
     sell: SideWork {
@@ -180,7 +183,7 @@ static EMPTY: InstrumentWork = InstrumentWork {
         leaves: 0,
         priced_value: 0,
         unpriced: 0,
-        resting: BTreeMap::new(),
+        resting: Vec::new(),
         best: None,
     },
 };
