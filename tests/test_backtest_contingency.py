@@ -151,6 +151,20 @@ def test_a_bracket_whose_stop_loss_fills_cancels_its_take_profit() -> None:
     assert "FILLED" not in s.events_of(tp)
 
 
+def test_a_bar_reaching_both_exits_fills_only_one_of_them() -> None:
+    ohlc = [FLAT, FLAT, ("100.00", "103.00", "97.00", "100.00"), FLAT]
+    result, s = run(ohlc, {0: long_bracket})
+    assert s.bracket is not None
+    _, tp, sl = s.bracket
+    exits = [f for f in fills_of(result) if f[0] in (tp, sl)]
+    assert len(exits) == 1
+    assert sorted([s.events_of(tp)[-1], s.events_of(sl)[-1]]) == ["CANCELLED", "FILLED"]
+    assert (
+        sum(Decimal(q) if side == "BUY" else -Decimal(q) for _, _, side, _, q in fills_of(result))
+        == 0
+    )
+
+
 def test_bracket_exits_are_held_until_the_entry_fills() -> None:
     # The take-profit's price is reached on bar 1, before the limit entry fills on bar 2.
     ohlc = [

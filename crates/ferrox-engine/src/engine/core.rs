@@ -236,6 +236,9 @@ pub struct EngineCore {
     /// Held orders cancelled locally whose `Cancelled` is on its way to the
     /// strategy (already applied to the order).
     pub(crate) held_cancels: BTreeSet<ClientOrderId>,
+    /// OCO siblings the venue step already closed (their `Cancelled` is on
+    /// its way): no cancel request is sent for them.
+    pub(crate) settled: BTreeSet<ClientOrderId>,
     /// TWAPs, by id − 1.
     pub(crate) twaps: Vec<TwapSlot>,
     /// TWAP child order -> TWAP index.
@@ -279,6 +282,7 @@ impl EngineCore {
             contingency: ContingencyManager::new(),
             actions: Vec::new(),
             held_cancels: BTreeSet::new(),
+            settled: BTreeSet::new(),
             twaps: Vec::new(),
             twap_children: BTreeMap::new(),
             twap_due: i64::MAX,
@@ -988,6 +992,9 @@ impl EngineCore {
     /// (after a venue was woken, any TWAP due sends its slices).
     pub(crate) fn schedule_venue_events(&mut self) {
         self.run_twaps();
+        if self.venue_events.len() > 1 && self.step_touches_links() {
+            self.settle_oco_in_step();
+        }
         for i in 0..self.venue_events.len() {
             let ev = self.venue_events[i].clone();
             let at = (ev.ts + self.config.ack_latency.draw(&mut self.rng)).max(self.last_ack);
@@ -995,6 +1002,76 @@ impl EngineCore {
             self.scheduler.push(at, Due::ToStrategy(ev));
         }
         self.venue_events.clear();
+    }
+
+    /// Whether any pending venue event is about a linked order.
+    fn step_touches_links(&self) -> bool {
+        self.venue_events
+            .iter()
+            .any(|e| self.contingency.is_linked(e.order_id))
+    }
+
+    /// One venue step (a bar's whole OHLC path, one trade) may fill an OCO
+    /// member and then a sibling the manager would have cancelled in
+    /// between (on a bar, a take-profit at the high and the stop at the low).
+    /// The venue has no clock inside the step, so the engine settles it as
+    /// the venue would have with the cancel in time: when a member's fills
+    /// in the step complete it, a sibling whose later fills in the same step
+    /// complete it too is reported `Cancelled` instead (the venue holds
+    /// neither order any more, so the two sides agree). Partial fills are
+    /// left to the manager (it lowers the siblings).
+    fn settle_oco_in_step(&mut self) {
+        let mut i = 0;
+        while i < self.venue_events.len() {
+            let id = self.venue_events[i].order_id;
+            if matches!(self.venue_events[i].kind, OrderEventKind::Filled { .. })
+                && self.contingency.is_linked(id)
+                && self.step_fills(id, 0, i + 1) == self.order(id).map_or(-1, Order::leaves_qty)
+            {
+                for sibling in self.contingency.oco_siblings(id) {
+                    let leaves = self.order(sibling).map_or(-1, Order::leaves_qty);
+                    let n = self.venue_events.len();
+                    if leaves > 0
+                        && self.step_fills(sibling, 0, i + 1) == 0
+                        && self.step_fills(sibling, i + 1, n) == leaves
+                    {
+                        self.replace_with_cancel(sibling, i + 1);
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+
+    /// Quantity `id` fills in `venue_events[from..to]`.
+    fn step_fills(&self, id: ClientOrderId, from: usize, to: usize) -> i64 {
+        self.venue_events[from..to]
+            .iter()
+            .filter(|e| e.order_id == id)
+            .map(|e| match e.kind {
+                OrderEventKind::Filled { quantity, .. } => quantity,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Replaces `id`'s events from `from` on with one `Cancelled` where the
+    /// first of them was.
+    fn replace_with_cancel(&mut self, id: ClientOrderId, from: usize) {
+        let mut placed = false;
+        let mut k = from;
+        while k < self.venue_events.len() {
+            if self.venue_events[k].order_id != id {
+                k += 1;
+            } else if !placed {
+                self.venue_events[k].kind = OrderEventKind::Cancelled;
+                self.settled.insert(id);
+                placed = true;
+                k += 1;
+            } else {
+                self.venue_events.remove(k);
+            }
+        }
     }
 
     /// Applies an order event (state machine, portfolio, log). Returns the
@@ -1006,6 +1083,9 @@ impl EngineCore {
         let id = event.order_id;
         let held_cancel =
             matches!(event.kind, OrderEventKind::Cancelled) && self.held_cancels.remove(&id);
+        if matches!(event.kind, OrderEventKind::Cancelled) {
+            self.settled.remove(&id);
+        }
         let Some(order) = self.order_mut(id) else {
             return Err(EngineError::UnknownOrder(id));
         };
@@ -1161,6 +1241,9 @@ impl EngineCore {
                 let _ = self.modify(id, Some(quantity), None, None);
             }
             ContingencyAction::Cancel { id } => {
+                if self.settled.contains(&id) {
+                    return;
+                }
                 if self
                     .order(id)
                     .is_some_and(|o| o.status == OrderStatus::Initialized)
@@ -1275,6 +1358,10 @@ impl BarBuilder {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "core_tests.rs"]
+mod tests;
 
 /// The base currency's balance as a float.
 pub fn cash_base(portfolio: &Portfolio) -> f64 {
