@@ -20,9 +20,9 @@
 //! of every resulting event through `on_order` like any other.
 //!
 //! A TWAP ([`EngineCore::start_twap`]) is driven by the scheduler: each time
-//! it wants to send a slice, a venue wake-up of its instrument is scheduled
-//! at that time and the due slices are sent when the venue has been woken
-//! (so TWAP wake-ups never reach the strategy's `on_timer`). Its children are
+//! it wants to send a slice, a [`Due::Algorithms`] item is scheduled at that
+//! time and the loop sends the due slices then (so TWAP wake-ups never reach
+//! the strategy's `on_timer`). Its children are
 //! ordinary orders; their fills and unfilled remainders are reported back to
 //! the TWAP, and a remainder goes out again with the next slice.
 
@@ -735,13 +735,13 @@ impl EngineCore {
             return;
         }
         slot.wake = Some(at);
-        let instrument = slot.twap.params().instrument;
         self.twap_due = self.twap_due.min(at);
-        self.scheduler.push(at, Due::WakeVenue { instrument });
+        self.scheduler.push(at, Due::Algorithms);
     }
 
-    /// Sends the slices of every TWAP due by now.
-    fn run_twaps(&mut self) {
+    /// Sends the slices of every TWAP due by now (the loop calls it on
+    /// [`Due::Algorithms`]).
+    pub(crate) fn run_twaps(&mut self) {
         if self.twap_due > self.now {
             return;
         }
@@ -988,10 +988,8 @@ impl EngineCore {
 
     // ---- used by the loop ----------------------------------------------
 
-    /// Moves venue answers in `venue_events` onto the strategy's timeline
-    /// (after a venue was woken, any TWAP due sends its slices).
+    /// Moves venue answers in `venue_events` onto the strategy's timeline.
     pub(crate) fn schedule_venue_events(&mut self) {
-        self.run_twaps();
         if self.venue_events.len() > 1 && self.step_touches_links() {
             self.settle_oco_in_step();
         }

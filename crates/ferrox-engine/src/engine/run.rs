@@ -258,6 +258,7 @@ fn drain_due<S: Strategy + ?Sized>(
                 wake_venue(core, instrument);
             }
             Due::Timer { id } => strategy.on_timer(core, id)?,
+            Due::Algorithms => core.run_twaps(),
             Due::Data { stream, row } => {
                 if let Some(record) = feed.record(stream, row) {
                     to_lagged_book(core, record);

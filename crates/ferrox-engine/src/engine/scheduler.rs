@@ -27,6 +27,8 @@ pub enum Due {
         /// The timer's id.
         id: u64,
     },
+    /// Execution algorithms (TWAP) have slices due; never reaches `on_timer`.
+    Algorithms,
     /// Wake the venue of `instrument` (an order may expire).
     WakeVenue {
         /// Instrument index.
