@@ -49,7 +49,7 @@ class Scripted(Strategy):
         action = self.script.get(self.bar)
         if action is not None:
             action(self)
-        self.states.append(self._context().risk_state("account"))
+        self.states.append(self.risk_state("account"))
 
     def on_timer(self, timer_id: int) -> None:
         while self.timer_actions:
@@ -441,7 +441,7 @@ def test_cancel_rate_denies_new_orders_but_never_cancels() -> None:
 
 def test_kill_switch_cancels_every_working_order_and_halts() -> None:
     def kill(s: Scripted) -> None:
-        s.ids["cancelled"] = s._context().kill_switch("all", "ops@desk", "runaway quoting")
+        s.ids["cancelled"] = s.kill_switch("all", who="ops@desk", why="runaway quoting")
 
     strategy, engine = run(
         {
@@ -476,7 +476,7 @@ def test_kill_switch_cancels_every_working_order_and_halts() -> None:
 
 def test_kill_switch_on_one_instrument_leaves_the_others_trading() -> None:
     def kill(s: Scripted) -> None:
-        s._context().kill_switch("instrument:1", "ops", "bad BBB feed")
+        s.kill_switch("instrument:1", who="ops", why="bad BBB feed")
 
     strategy, engine = run(
         {

@@ -21,16 +21,19 @@ from ferrox.backtest.config import (
 )
 from ferrox.backtest.results import BacktestResult
 from ferrox.backtest.runner import Backtest, build_backtest, run_backtest
-from ferrox.backtest.strategy import Indicator, Strategy
+from ferrox.backtest.strategy import BracketIds, Indicator, OrderSpec, Strategy, TwapState
 
 __all__ = [
     "Backtest",
     "BacktestConfig",
     "BacktestResult",
+    "BracketIds",
     "Indicator",
     "LatencyConfig",
+    "OrderSpec",
     "RustStrategy",
     "Strategy",
+    "TwapState",
     "VenueConfig",
     "build_backtest",
     "load_config",

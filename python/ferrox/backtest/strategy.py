@@ -528,3 +528,22 @@ class Strategy:
     def order_status(self, order_id: int) -> str:
         """Status name of an order (``ACCEPTED``, ``FILLED``, ...)."""
         return self._context().order_status(order_id)
+
+    # ---- risk ---------------------------------------------------------------
+
+    def _scope(self, scope: str) -> str:
+        """``instrument:BTCUSDT.BINANCE`` -> the engine's ``instrument:0``."""
+        kind, sep, name = scope.partition(":")
+        if kind == "instrument" and sep and not name.isdigit():
+            return f"instrument:{self._ref(name).index}"
+        return scope
+
+    def kill_switch(self, scope: str = "all", *, who: str, why: str) -> int:
+        """Cancels every working order of ``scope`` (``all``, ``account``,
+        ``strategy:N``, ``instrument:ID``) and halts trading there; recorded in
+        the risk audit with who and why. Returns the number of orders cancelled."""
+        return self._context().kill_switch(self._scope(scope), who, why)
+
+    def risk_state(self, scope: str = "account") -> str:
+        """Trading state of a risk scope: ``ACTIVE``, ``REDUCING`` or ``HALTED``."""
+        return self._context().risk_state(self._scope(scope))
