@@ -13,7 +13,8 @@ scaled by the instrument count (the work is linear in instruments); the
 output says so. Both sides are checked equal on that subset first.
 
 pyqlib 0.9.7 installs on this Python (as a wheel) but needs its own binary
-data layout and dependency set; it is not timed here.
+data layout and dependency set; ``benchmarks/bench_factors_qlib.py`` compares
+and times it.
 
 Run: ``.venv/bin/python benchmarks/bench_factors.py [--instruments N] [--days D]``.
 """
