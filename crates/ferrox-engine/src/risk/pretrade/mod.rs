@@ -123,6 +123,61 @@ const RECENT: usize = 64;
 /// A denial: reason code and message.
 pub type Denial = (&'static str, String);
 
+/// Which groups of controls a scope has on: a check tests these bits
+/// instead of reading every optional limit (most of a scope's limits sit on
+/// cache lines a check would otherwise pull in just to find them off).
+mod mask {
+    pub const SHAPE: u16 = 1;
+    pub const SIZE: u16 = 1 << 1;
+    pub const ORDER_NOTIONAL: u16 = 1 << 2;
+    pub const PRICE: u16 = 1 << 3;
+    pub const POSITION_QUANTITY: u16 = 1 << 4;
+    pub const POSITION_NOTIONAL: u16 = 1 << 5;
+    pub const EXPOSURE: u16 = 1 << 6;
+    pub const BUYING_POWER: u16 = 1 << 7;
+    pub const ORDER_TO_TRADE: u16 = 1 << 8;
+}
+
+fn control_mask(l: &Limits) -> u16 {
+    let mut m = 0;
+    let mut on = |bit: u16, yes: bool| {
+        if yes {
+            m |= bit;
+        }
+    };
+    on(mask::SHAPE, l.lot_size.is_some() || l.tick_size.is_some());
+    on(
+        mask::SIZE,
+        l.max_order_quantity.is_some() || l.min_order_quantity.is_some(),
+    );
+    on(
+        mask::ORDER_NOTIONAL,
+        l.max_order_notional.is_some() || l.min_order_notional.is_some(),
+    );
+    on(
+        mask::PRICE,
+        l.price_band_pct.is_some()
+            || l.price_band_ticks.is_some()
+            || l.fat_finger_pct.is_some()
+            || l.fat_finger_ticks.is_some(),
+    );
+    on(
+        mask::POSITION_QUANTITY,
+        l.max_long_quantity.is_some() || l.max_short_quantity.is_some(),
+    );
+    on(
+        mask::POSITION_NOTIONAL,
+        l.max_long_notional.is_some() || l.max_short_notional.is_some(),
+    );
+    on(
+        mask::EXPOSURE,
+        l.max_gross_exposure.is_some() || l.max_net_exposure.is_some(),
+    );
+    on(mask::BUYING_POWER, l.check_buying_power);
+    on(mask::ORDER_TO_TRADE, l.max_order_to_trade_ratio.is_some());
+    m
+}
+
 /// One scope's limits and live state.
 #[derive(Debug, Clone)]
 pub struct ScopeRisk {
@@ -132,6 +187,7 @@ pub struct ScopeRisk {
     pub state: TradingState,
     /// Why the state is what it is (empty when active from the start).
     pub state_reason: Box<str>,
+    controls: u16,
     orders: Option<RateLimit>,
     cancels: Option<RateLimit>,
     sent: u64,
@@ -146,6 +202,7 @@ impl ScopeRisk {
         Self {
             state: limits.state,
             state_reason: Box::from(""),
+            controls: control_mask(&limits),
             orders: limits
                 .max_orders_per_second
                 .map(|n| RateLimit::new(n, SECOND)),
@@ -902,71 +959,69 @@ impl RiskEngine {
             let p = view.portfolio;
             p.currencies().code(p.config().base_currency)
         };
+        let m = slot.controls;
         // Shape: lot and tick grids.
-        if let Some(lot) = l.lot_size {
-            if f.quantity % lot != 0 {
-                return Err((
-                    codes::LOT_SIZE,
-                    format!(
-                        "quantity {} is not a multiple of lot_size {} ({scope})",
-                        format_fixed(f.quantity, sp),
-                        format_fixed(lot, sp)
-                    ),
-                ));
+        if m & mask::SHAPE != 0 {
+            if let Some(lot) = l.lot_size {
+                if f.quantity % lot != 0 {
+                    return Err((
+                        codes::LOT_SIZE,
+                        format!(
+                            "quantity {} is not a multiple of lot_size {} ({scope})",
+                            format_fixed(f.quantity, sp),
+                            format_fixed(lot, sp)
+                        ),
+                    ));
+                }
+            }
+            if let Some(tick) = l.tick_size {
+                for (what, px) in [
+                    ("price", request.price),
+                    ("trigger price", request.trigger_price),
+                ] {
+                    if let Some(px) = px.filter(|px| px % tick != 0) {
+                        return Err((
+                            codes::TICK_SIZE,
+                            format!(
+                                "{what} {} is not a multiple of tick_size {} ({scope})",
+                                format_fixed(px, pp),
+                                format_fixed(tick, pp)
+                            ),
+                        ));
+                    }
+                }
             }
         }
-        if let Some(tick) = l.tick_size {
-            for (what, px) in [
-                ("price", request.price),
-                ("trigger price", request.trigger_price),
-            ] {
-                if let Some(px) = px.filter(|px| px % tick != 0) {
+        // Order size.
+        if m & mask::SIZE != 0 {
+            if let Some(max) = &l.max_order_quantity {
+                if max.cmp_raw(qty, sp) == Ordering::Greater {
                     return Err((
-                        codes::TICK_SIZE,
+                        codes::MAX_ORDER_QUANTITY,
                         format!(
-                            "{what} {} is not a multiple of tick_size {} ({scope})",
-                            format_fixed(px, pp),
-                            format_fixed(tick, pp)
+                            "quantity {} exceeds max_order_quantity {} ({scope})",
+                            group_decimal(&format_fixed(f.quantity, sp)),
+                            group_decimal(&max.text)
+                        ),
+                    ));
+                }
+            }
+            if let Some(min) = &l.min_order_quantity {
+                if min.cmp_raw(qty, sp) == Ordering::Less {
+                    return Err((
+                        codes::MIN_ORDER_QUANTITY,
+                        format!(
+                            "quantity {} is below min_order_quantity {} ({scope})",
+                            group_decimal(&format_fixed(f.quantity, sp)),
+                            group_decimal(&min.text)
                         ),
                     ));
                 }
             }
         }
-        // Order size.
-        if let Some(max) = &l.max_order_quantity {
-            if max.cmp_raw(qty, sp) == Ordering::Greater {
-                return Err((
-                    codes::MAX_ORDER_QUANTITY,
-                    format!(
-                        "quantity {} exceeds max_order_quantity {} ({scope})",
-                        group_decimal(&format_fixed(f.quantity, sp)),
-                        group_decimal(&max.text)
-                    ),
-                ));
-            }
-        }
-        if let Some(min) = &l.min_order_quantity {
-            if min.cmp_raw(qty, sp) == Ordering::Less {
-                return Err((
-                    codes::MIN_ORDER_QUANTITY,
-                    format!(
-                        "quantity {} is below min_order_quantity {} ({scope})",
-                        group_decimal(&format_fixed(f.quantity, sp)),
-                        group_decimal(&min.text)
-                    ),
-                ));
-            }
-        }
-        let needs_notional = l.max_order_notional.is_some()
-            || l.min_order_notional.is_some()
-            || l.max_long_notional.is_some()
-            || l.max_short_notional.is_some()
-            || l.max_gross_exposure.is_some()
-            || l.max_net_exposure.is_some();
-        let needs_reference = l.price_band_pct.is_some()
-            || l.price_band_ticks.is_some()
-            || l.fat_finger_pct.is_some()
-            || l.fat_finger_ticks.is_some();
+        let needs_notional =
+            m & (mask::ORDER_NOTIONAL | mask::POSITION_NOTIONAL | mask::EXPOSURE) != 0;
+        let needs_reference = m & mask::PRICE != 0;
         if needs_notional && f.notional_price.is_none() {
             return Err((
                 codes::NO_REFERENCE_PRICE,
@@ -1008,7 +1063,7 @@ impl RiskEngine {
                 ))
             }
         };
-        if l.max_order_notional.is_some() || l.min_order_notional.is_some() {
+        if m & mask::ORDER_NOTIONAL != 0 {
             let n = order_notional()?;
             if let Some(max) = &l.max_order_notional {
                 if over(max, n) {
@@ -1049,7 +1104,8 @@ impl RiskEngine {
             }
         }
         // Position limits with working orders counted as filled.
-        if !f.reduces {
+        let positional = mask::POSITION_QUANTITY | mask::POSITION_NOTIONAL | mask::EXPOSURE;
+        if !f.reduces && m & positional != 0 {
             let projected = match f.side {
                 OrderSide::Buy => f.position + f.working_buy + f.quantity,
                 OrderSide::Sell => f.position - f.working_sell - f.quantity,
@@ -1150,7 +1206,7 @@ impl RiskEngine {
                 }
             }
         }
-        if l.check_buying_power {
+        if m & mask::BUYING_POWER != 0 {
             if let Some(price) = f.notional_price {
                 let p = view.portfolio;
                 let i = f.instrument;
@@ -1205,14 +1261,15 @@ impl RiskEngine {
                 ));
             }
         }
-        if let Some(max) = &l.max_order_to_trade_ratio {
-            let orders = slot.sent + 1;
-            let trades = slot.trades.max(1);
-            if orders > l.order_to_trade_min_orders {
-                let lhs = i128::from(orders) * config::POW10[usize::from(max.scale)];
-                let rhs = max.mantissa * i128::from(trades);
-                if lhs > rhs {
-                    return Err((
+        if m & mask::ORDER_TO_TRADE != 0 {
+            if let Some(max) = &l.max_order_to_trade_ratio {
+                let orders = slot.sent + 1;
+                let trades = slot.trades.max(1);
+                if orders > l.order_to_trade_min_orders {
+                    let lhs = i128::from(orders) * config::POW10[usize::from(max.scale)];
+                    let rhs = max.mantissa * i128::from(trades);
+                    if lhs > rhs {
+                        return Err((
                         codes::ORDER_TO_TRADE_RATIO,
                         format!(
                             "{orders} orders for {} fills exceeds max_order_to_trade_ratio {} ({scope})",
@@ -1220,6 +1277,7 @@ impl RiskEngine {
                             max.text
                         ),
                     ));
+                    }
                 }
             }
         }
