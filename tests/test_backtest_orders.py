@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ferrox._core import Bar, Fill, OrderEvent, Quote
 from ferrox.backtest import Backtest, BacktestResult, LatencyConfig, Strategy, VenueConfig
+from ferrox.errors import ConfigError
 from ferrox.model.instrument import Instrument, InstrumentKind
 from ferrox.model.schema import BARS_SCHEMA, QUOTES_SCHEMA
 
@@ -205,6 +206,28 @@ def test_an_order_cancelled_before_it_fills_is_cancelled_and_never_fills() -> No
     result, script = run(bars, "bars", actions)
     assert result.fills.height == 0
     assert script.events_of(script.ids[0])[-1] == "CANCELLED"
+
+
+def test_a_second_modify_while_one_is_pending_is_refused_and_the_run_goes_on() -> None:
+    bars = bars_frame([FLAT[0]] * 4)
+    refused: list[str] = []
+
+    def modify_twice(s: Script) -> None:
+        s.modify(s.ids[0], INSTRUMENT, price="98.00")
+        try:
+            s.modify(s.ids[0], INSTRUMENT, price="97.50")
+        except ConfigError as exc:
+            refused.append(str(exc))
+
+    actions: dict[int, Action] = {
+        0: lambda s: s.order("BUY", "1", order_type="LIMIT", price="98.50"),
+        1: modify_twice,
+        2: lambda s: s.modify(s.ids[0], INSTRUMENT, price="97.00"),
+    }
+    _, script = run(bars, "bars", actions)
+    assert len(refused) == 1
+    assert "already pending" in refused[0]
+    assert script.events_of(script.ids[0]).count("UPDATED") == 2
 
 
 def test_a_reduce_only_order_that_would_open_a_position_is_denied() -> None:

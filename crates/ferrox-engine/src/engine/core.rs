@@ -103,6 +103,9 @@ pub enum EngineError {
     /// A bar spec is invalid.
     #[error("bars: {0}")]
     Bars(String),
+    /// A modify of this order is still waiting for the venue's answer.
+    #[error("order {0}: a modify is already pending; wait for its answer (on_order) first")]
+    ModifyPending(ClientOrderId),
     /// The portfolio refused a fill (overflow, unknown instrument).
     #[error("portfolio: {0}")]
     Portfolio(String),
@@ -848,6 +851,11 @@ impl EngineCore {
                 action: "modified",
             });
         }
+        if order.status == OrderStatus::PendingUpdate {
+            // One request of each kind at a time (the venue answers in order;
+            // a second modify would race the first one's answer).
+            return Err(EngineError::ModifyPending(id));
+        }
         let instrument = order.request.instrument;
         self.local_event(id, OrderEventKind::PendingUpdate);
         self.send(
@@ -1095,15 +1103,19 @@ impl EngineCore {
                     | OrderEventKind::PendingCancel
                     | OrderEventKind::PendingUpdate
             );
-        // A cancel or modify that crossed a fill on the wire is refused by the
-        // venue after the order finished: a normal race, logged, not applied.
-        let late_refusal = order.status.is_terminal()
-            && matches!(
-                event.kind,
-                OrderEventKind::CancelRejected { .. } | OrderEventKind::ModifyRejected { .. }
-            );
-        if !local && !late_refusal {
-            order.apply(event)?;
+        if !local {
+            if let Err(e) = order.apply(event) {
+                // A refused cancel or modify that crossed a fill (or another
+                // answer) on the wire arrives when the order has moved on: a
+                // normal race, logged, not applied. Anything else is a bug.
+                let refusal = matches!(
+                    event.kind,
+                    OrderEventKind::CancelRejected { .. } | OrderEventKind::ModifyRejected { .. }
+                );
+                if !refusal {
+                    return Err(e.into());
+                }
+            }
         }
         let instrument = order.request.instrument;
         let side = order.request.side;

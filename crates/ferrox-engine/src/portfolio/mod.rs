@@ -648,6 +648,9 @@ impl Portfolio {
         if raw == 0 {
             return Ok(0.0);
         }
+        if currency == self.config.base_currency {
+            return Ok(money_f64(raw, precision));
+        }
         let rate = self.rate(currency, self.config.base_currency)?;
         Ok(money_f64(raw, precision) * rate)
     }
