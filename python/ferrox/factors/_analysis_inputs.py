@@ -5,7 +5,6 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
-import numpy as np
 import polars as pl
 
 from ferrox.errors import ConfigError, DataError
@@ -133,22 +132,6 @@ def _forward_returns(
     return frame.drop("__price")
 
 
-def quantile_edges(sizes: Sequence[int], quantiles: int) -> pl.DataFrame:
-    """Inner bucket edges of ``pd.qcut`` over the ranks ``1..n`` for each cross-section size.
-
-    pandas places the edges at numpy's linear percentiles of the ranks, so an
-    edge meant to be whole may land a rounding error either side of it; using
-    the same numbers keeps every bucket equal to pandas'.
-    """
-    probs = np.linspace(0.0, 1.0, quantiles + 1) * 100.0
-    rows = [np.percentile(np.arange(1, n + 1, dtype=np.float64), probs)[1:-1] for n in sizes]
-    edges = np.vstack(rows) if rows else np.zeros((0, quantiles - 1))
-    columns = {"__n": pl.Series(list(sizes), dtype=pl.UInt32)}
-    for k in range(quantiles - 1):
-        columns[f"__edge{k}"] = pl.Series(edges[:, k], dtype=pl.Float64)
-    return pl.DataFrame(columns)
-
-
 def align(
     factors: pl.DataFrame,
     prices: pl.DataFrame,
@@ -216,14 +199,18 @@ def align(
         )
     data = data.with_columns(
         (pl.col(time).rank("dense").cast(pl.Int64) - 1).alias(SLOT),
-        pl.col(FACTOR).rank("ordinal").over(time).cast(pl.Float64).alias("__rank"),
-        pl.len().over(time).cast(pl.UInt32).alias("__n"),
+        pl.col(FACTOR).rank("ordinal").over(time).cast(pl.Int64).alias("__rank"),
+        pl.len().over(time).cast(pl.Int64).alias("__n"),
     )
-    edges = quantile_edges(sorted(set(data["__n"].to_list())), quantiles)
-    data = data.join(edges, on="__n", how="left")
+    # pd.qcut on the ranks 1..n, in exact integer arithmetic: rank r is above
+    # edge k (of q) when r > 1 + (n - 1) k / q, i.e. q (r - 1) > (n - 1) k.
+    # (pandas >= 3 computes these edges exactly; pandas 2 computed them in
+    # floats and sometimes put a rank on an edge into the next bucket.)
     bucket = pl.lit(1, dtype=pl.Int32)
-    for k in range(quantiles - 1):
-        bucket = bucket + (pl.col("__rank") > pl.col(f"__edge{k}")).cast(pl.Int32)
+    for k in range(1, quantiles):
+        bucket = bucket + (quantiles * (pl.col("__rank") - 1) > (pl.col("__n") - 1) * k).cast(
+            pl.Int32
+        )
     data = data.with_columns(bucket.alias(QUANTILE))
     order = [instrument, time, FACTOR, *([GROUP] if group else []), POS, SLOT, QUANTILE]
     return data.select(*order, *(forward(h) for h in horizons))
