@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use ferrox_engine::engine::strategies::{EmaCross, EmaCrossConfig, MarketMaker, MarketMakerConfig};
+use ferrox_engine::engine::strategies::registry::{self, REGISTRY};
 use ferrox_engine::engine::Strategy;
 
 use crate::errors::config_error;
@@ -12,7 +12,7 @@ use crate::errors::config_error;
 /// the instrument's precisions). Pass it to `BacktestEngine.run`.
 #[pyclass(frozen, name = "RustStrategy", module = "ferrox._core")]
 pub struct PyRustStrategy {
-    /// `ema_cross` or `market_maker`.
+    /// The registry name (`ema_cross`, `market_maker`, ...).
     #[pyo3(get)]
     name: String,
     params: Py<PyDict>,
@@ -20,9 +20,8 @@ pub struct PyRustStrategy {
 
 #[pymethods]
 impl PyRustStrategy {
-    /// `name` is `ema_cross` (instrument, fast, slow, quantity) or
-    /// `market_maker` (instrument, tick, half_spread_ticks, quantity,
-    /// max_position, skew_ticks).
+    /// `name` is a registered compiled strategy (see `available()`), the
+    /// settings its documented integer settings.
     #[new]
     #[pyo3(signature = (name, **params))]
     fn new(py: Python<'_>, name: String, params: Option<Bound<'_, PyDict>>) -> PyResult<Self> {
@@ -30,6 +29,27 @@ impl PyRustStrategy {
         let this = Self { name, params };
         builtin_strategy(&this)?; // validate now, not at run time
         Ok(this)
+    }
+
+    /// Every registered compiled strategy: name, summary and settings
+    /// (key, default or None when required, meaning).
+    #[staticmethod]
+    fn available(py: Python<'_>) -> PyResult<Vec<Py<PyDict>>> {
+        REGISTRY
+            .iter()
+            .map(|f| {
+                let d = PyDict::new(py);
+                d.set_item("name", f.name)?;
+                d.set_item("summary", f.summary)?;
+                let settings: Vec<(&str, Option<i64>, &str)> = f
+                    .settings
+                    .iter()
+                    .map(|s| (s.key, s.default, s.doc))
+                    .collect();
+                d.set_item("settings", settings)?;
+                Ok(d.unbind())
+            })
+            .collect()
     }
 
     /// The settings.
@@ -43,73 +63,21 @@ impl PyRustStrategy {
     }
 }
 
-fn get(
-    params: &Bound<'_, PyDict>,
-    strategy: &str,
-    key: &str,
-    default: Option<i64>,
-) -> PyResult<i64> {
-    match params.get_item(key)? {
-        Some(v) => v
-            .extract::<i64>()
-            .map_err(|e| config_error(format!("{strategy}.{key}: {e}"))),
-        None => default.ok_or_else(|| config_error(format!("{strategy}: missing setting {key:?}"))),
-    }
-}
-
-fn small<T: TryFrom<i64>>(value: i64, strategy: &str, key: &str) -> PyResult<T> {
-    T::try_from(value)
-        .map_err(|_| config_error(format!("{strategy}.{key}: {value} is out of range")))
-}
-
-/// The strategy a spec describes.
+/// The strategy a spec describes, built through the engine's registry.
 pub fn builtin_strategy(spec: &PyRustStrategy) -> PyResult<Box<dyn Strategy + Send>> {
     Python::attach(|py| {
-        let p = spec.params.bind(py);
-        match spec.name.as_str() {
-            "ema_cross" => {
-                let config = EmaCrossConfig {
-                    instrument: small(
-                        get(p, "ema_cross", "instrument", Some(0))?,
-                        "ema_cross",
-                        "instrument",
-                    )?,
-                    fast: small(get(p, "ema_cross", "fast", Some(10))?, "ema_cross", "fast")?,
-                    slow: small(get(p, "ema_cross", "slow", Some(30))?, "ema_cross", "slow")?,
-                    quantity: get(p, "ema_cross", "quantity", None)?,
-                };
-                if config.fast == 0 || config.fast >= config.slow || config.quantity <= 0 {
-                    return Err(config_error(format!(
-                        "ema_cross: need 0 < fast < slow and quantity > 0, got {config:?}"
-                    )));
-                }
-                Ok(Box::new(EmaCross::new(config)) as Box<dyn Strategy + Send>)
-            }
-            "market_maker" => {
-                let config = MarketMakerConfig {
-                    instrument: small(
-                        get(p, "market_maker", "instrument", Some(0))?,
-                        "market_maker",
-                        "instrument",
-                    )?,
-                    tick: get(p, "market_maker", "tick", None)?,
-                    half_spread_ticks: get(p, "market_maker", "half_spread_ticks", Some(1))?,
-                    quantity: get(p, "market_maker", "quantity", None)?,
-                    max_position: get(p, "market_maker", "max_position", None)?,
-                    skew_ticks: get(p, "market_maker", "skew_ticks", Some(1))?,
-                };
-                if config.tick <= 0 || config.quantity <= 0 || config.max_position < config.quantity
-                {
-                    return Err(config_error(format!(
-                        "market_maker: need tick > 0, quantity > 0, max_position >= quantity, got {config:?}"
-                    )));
-                }
-                Ok(Box::new(MarketMaker::new(config)) as Box<dyn Strategy + Send>)
-            }
-            other => Err(config_error(format!(
-                "unknown Rust strategy {other:?} (built in: ema_cross, market_maker)"
-            ))),
+        let mut values = Vec::new();
+        for (key, value) in spec.params.bind(py).iter() {
+            let key: String = key.extract()?;
+            let value: i64 = value.extract().map_err(|_| {
+                config_error(format!(
+                    "{}.{key}: expected an integer (raw at the instrument's precision), got {value}",
+                    spec.name
+                ))
+            })?;
+            values.push((key, value));
         }
+        registry::build(&spec.name, &values).map_err(|e| config_error(e.to_string()))
     })
 }
 

@@ -2,6 +2,7 @@
 //! flat when it crosses back below. Market orders; fills follow the venue's
 //! convention (on bars: the next bar's open).
 
+use super::registry::{SettingSpec, Settings, SettingsError, StrategyFactory};
 use crate::engine::core::EngineCore;
 use crate::engine::strategy::{Strategy, StrategyError, StrategyResult, Subscriptions};
 use crate::orders::{OrderRequest, OrderSide};
@@ -96,4 +97,50 @@ impl Strategy for EmaCross {
         }
         Ok(())
     }
+}
+
+/// Registry entry: `ema_cross`.
+pub const FACTORY: StrategyFactory = StrategyFactory {
+    name: "ema_cross",
+    summary:
+        "long when the fast EMA of closes crosses above the slow one, flat when it crosses back",
+    settings: &[
+        SettingSpec {
+            key: "instrument",
+            default: Some(0),
+            doc: "instrument index",
+        },
+        SettingSpec {
+            key: "fast",
+            default: Some(10),
+            doc: "fast EMA period (bars)",
+        },
+        SettingSpec {
+            key: "slow",
+            default: Some(30),
+            doc: "slow EMA period (bars), > fast",
+        },
+        SettingSpec {
+            key: "quantity",
+            default: None,
+            doc: "order quantity, raw at the size precision",
+        },
+    ],
+    build: build_ema_cross,
+};
+
+fn build_ema_cross(s: &Settings<'_>) -> Result<Box<dyn Strategy + Send>, SettingsError> {
+    let config = EmaCrossConfig {
+        instrument: s.get("instrument")?,
+        fast: s.get("fast")?,
+        slow: s.get("slow")?,
+        quantity: s.get("quantity")?,
+    };
+    if config.fast == 0 || config.fast >= config.slow || config.quantity <= 0 {
+        return Err(s.error(format!(
+            "need 0 < fast < slow and quantity > 0, got fast {}, slow {}, quantity {}",
+            config.fast, config.slow, config.quantity
+        )));
+    }
+    Ok(Box::new(EmaCross::new(config)))
 }

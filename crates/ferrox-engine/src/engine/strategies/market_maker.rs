@@ -6,6 +6,7 @@
 //! quotes keep their queue position while the market is still. Quoting stops
 //! on the side that would take inventory beyond `max_position`.
 
+use super::registry::{SettingSpec, Settings, SettingsError, StrategyFactory};
 use crate::engine::core::EngineCore;
 use crate::engine::strategy::{Strategy, StrategyResult, Subscriptions};
 use crate::orders::{ClientOrderId, OrderRequest, OrderSide, OrderStatus};
@@ -133,4 +134,61 @@ impl Strategy for MarketMaker {
         );
         Ok(())
     }
+}
+
+/// Registry entry: `market_maker`.
+pub const FACTORY: StrategyFactory = StrategyFactory {
+    name: "market_maker",
+    summary: "one post-only bid and ask around the inventory-skewed microprice of the L2 book",
+    settings: &[
+        SettingSpec {
+            key: "instrument",
+            default: Some(0),
+            doc: "instrument index",
+        },
+        SettingSpec {
+            key: "tick",
+            default: None,
+            doc: "tick size, raw at the price precision",
+        },
+        SettingSpec {
+            key: "half_spread_ticks",
+            default: Some(1),
+            doc: "distance of each quote from the fair price, in ticks",
+        },
+        SettingSpec {
+            key: "quantity",
+            default: None,
+            doc: "quote size, raw at the size precision",
+        },
+        SettingSpec {
+            key: "max_position",
+            default: None,
+            doc: "largest absolute inventory, raw",
+        },
+        SettingSpec {
+            key: "skew_ticks",
+            default: Some(1),
+            doc: "ticks of skew per quote size of inventory",
+        },
+    ],
+    build: build_market_maker,
+};
+
+fn build_market_maker(s: &Settings<'_>) -> Result<Box<dyn Strategy + Send>, SettingsError> {
+    let config = MarketMakerConfig {
+        instrument: s.get("instrument")?,
+        tick: s.get("tick")?,
+        half_spread_ticks: s.get("half_spread_ticks")?,
+        quantity: s.get("quantity")?,
+        max_position: s.get("max_position")?,
+        skew_ticks: s.get("skew_ticks")?,
+    };
+    if config.tick <= 0 || config.quantity <= 0 || config.max_position < config.quantity {
+        return Err(s.error(format!(
+            "need tick > 0, quantity > 0 and max_position >= quantity, got tick {}, quantity {}, max_position {}",
+            config.tick, config.quantity, config.max_position
+        )));
+    }
+    Ok(Box::new(MarketMaker::new(config)))
 }

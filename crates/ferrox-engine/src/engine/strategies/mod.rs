@@ -4,6 +4,8 @@
 
 mod ema_cross;
 mod market_maker;
+pub mod registry;
 
 pub use ema_cross::{EmaCross, EmaCrossConfig};
 pub use market_maker::{MarketMaker, MarketMakerConfig};
+pub use registry::{build, find, SettingSpec, Settings, SettingsError, StrategyFactory, REGISTRY};
