@@ -323,3 +323,17 @@ def test_a_bad_risk_key_fails_before_the_run(catalog: Path) -> None:
 def test_an_unknown_top_level_table_is_refused(catalog: Path) -> None:
     with pytest.raises(ConfigError, match="venues"):
         build(doc(catalog, venues={"x": 1}))
+
+
+def test_a_compiled_strategy_with_an_unknown_setting_lists_its_settings(catalog: Path) -> None:
+    config = doc(catalog)
+    config["strategy"] = {"rust": "ema_cross", "params": {"quantity": 1000, "fats": 3}}
+    with pytest.raises(ConfigError, match=r"unknown setting \"fats\".*fast"):
+        build(config)
+
+
+def test_an_unknown_compiled_strategy_lists_the_registry(catalog: Path) -> None:
+    config = doc(catalog)
+    config["strategy"] = {"rust": "ema", "params": {}}
+    with pytest.raises(ConfigError, match="ema_cross, market_maker"):
+        build(config)
