@@ -11,6 +11,7 @@ from typing import ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ferrox.errors import FerroxError
 
@@ -33,6 +34,18 @@ def debug_enabled() -> bool:
 def console() -> Console:
     """A console on the current stdout (wide when it is not a terminal, so tables stay whole)."""
     return Console(width=None if sys.stdout.isatty() else 160, soft_wrap=False)
+
+
+def counting_progress(label: str) -> Progress:
+    """A transient ``label [bar] done/total elapsed`` progress bar for long commands."""
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(),
+        transient=True,
+    )
 
 
 def err_console() -> Console:

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ferrox.backtest.config import load_config
 from ferrox.backtest.runner import build_backtest
-from ferrox.cli._common import console, handles_errors
+from ferrox.cli._common import console, counting_progress, handles_errors
 
 app = typer.Typer(no_args_is_help=True, help="Event-driven backtests.")
 
@@ -30,14 +29,7 @@ def run_command(
     config = load_config(config_path)
     backtest, strategy = build_backtest(config)
     total = backtest._engine.record_count()
-    with Progress(
-        TextColumn("[bold]backtest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console(),
-        transient=True,
-    ) as bar:
+    with counting_progress("backtest") as bar:
         task = bar.add_task("run", total=total)
         result = backtest.run(
             strategy,

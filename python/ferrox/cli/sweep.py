@@ -13,10 +13,9 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ferrox.cli._common import console, fail, handles_errors
+from ferrox.cli._common import console, counting_progress, fail, handles_errors
 from ferrox.research._sweep_config import load_sweep
 from ferrox.research.sweep import RESERVED, best, run_sweep
 
@@ -83,14 +82,7 @@ def sweep_command(
     console().print(f"sweep: {len(sets):,} parameter sets on {where}; results in {folder}")
     resumed: list[int] = []
     try:
-        with Progress(
-            TextColumn("[bold]sweep"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console(),
-            transient=True,
-        ) as bar:
+        with counting_progress("sweep") as bar:
             task = bar.add_task("sweep", total=len(sets))
 
             def progress(done: int, total: int) -> None:

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 use super::latency::{LatencyModel, Rng};
-use super::results::{EquityRow, FillRow, OrderEventRow, RunLog};
+use super::results::{EquityRow, OrderEventRow, RunLog};
 use super::scheduler::{Due, Scheduler};
 use crate::bars::{Aggregate, BarAggregator, OhlcvBar};
 use crate::book::L2Book;
@@ -1180,16 +1180,7 @@ impl EngineCore {
                     ts: event.ts,
                 })
                 .map_err(|e| EngineError::Portfolio(e.to_string()))?;
-            self.log.fills.push(FillRow {
-                ts: event.ts,
-                order_id: id,
-                instrument,
-                side,
-                price,
-                quantity,
-                fee,
-                liquidity,
-            });
+            self.log.fills.push(fill);
             self.risk_after_fill(event.ts);
             self.follow_up(event)?;
             return Ok(Some(fill));

@@ -1,7 +1,7 @@
 //! What a run records: every order event, every fill, the equity curve.
 //! Kept as flat rows so the bindings hand them to polars as columns.
 
-use crate::orders::{ClientOrderId, LiquiditySide, OrderSide};
+use crate::orders::ClientOrderId;
 use crate::types::UnixNanos;
 
 /// One order event, as logged.
@@ -23,26 +23,8 @@ pub struct OrderEventRow {
     pub message: Box<str>,
 }
 
-/// One fill, as logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FillRow {
-    /// When the fill reached the strategy (and the portfolio).
-    pub ts: UnixNanos,
-    /// The order.
-    pub order_id: ClientOrderId,
-    /// Instrument index.
-    pub instrument: u32,
-    /// Buy or sell.
-    pub side: OrderSide,
-    /// Price (raw).
-    pub price: i64,
-    /// Quantity (raw).
-    pub quantity: i64,
-    /// Fee in the quote currency (raw money, negative = rebate).
-    pub fee: i128,
-    /// Maker or taker.
-    pub liquidity: LiquiditySide,
-}
+/// One fill, as logged: the report the strategy received.
+pub type FillRow = super::core::FillReport;
 
 /// One point of the equity curve, in the base currency.
 #[derive(Debug, Clone, Copy, PartialEq)]
