@@ -48,9 +48,19 @@ py-test: build chromium
 # The whole test suite: gates, Rust tests, Python tests. .ci/run calls exactly this.
 test: gates rust-test py-test
 
-bench: build
-	$(BIN)/pip install -q -e ".[bench]" --no-build-isolation --no-deps >/dev/null 2>&1 || true
-	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+# The peers only benchmarks need (the `bench` extra) go into .venv; Qlib, whose
+# pins clash with ours, into .venv-qlib, which bench_factors_qlib.py calls.
+BENCH_STAMP := $(VENV)/.bench-stamp
+extra = $$($(BIN)/python -c "import tomllib;print(' '.join(tomllib.load(open('pyproject.toml','rb'))['project']['optional-dependencies']['$(1)']))")
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/pip install -q $(call extra,bench)
+	test -x .venv-qlib/bin/python || $(PYTHON) -m venv .venv-qlib
+	.venv-qlib/bin/pip install -q $(call extra,bench-qlib)
+	touch $(BENCH_STAMP)
+
+bench: build $(BENCH_STAMP)
+	for b in benchmarks/bench_*.py; do FERROX_QLIB_PYTHON=$(abspath .venv-qlib)/bin/python $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) target

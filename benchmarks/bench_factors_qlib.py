@@ -31,7 +31,9 @@ scaled by the instrument count (the output says so).
 
 pyqlib pins pyarrow < 26 and python-dateutil < 3 (through mlflow), so installing it
 into the project venv would downgrade both; it lives in its own venv and this script
-runs the Qlib side in a subprocess (``--worker``; that mode imports no ferrox)::
+runs the Qlib side in a subprocess (``--worker``; that mode imports no ferrox).
+``make bench`` builds that venv (``.venv-qlib``, from the ``bench-qlib`` extra's
+list) and passes it in ``$FERROX_QLIB_PYTHON``; by hand::
 
     python3.11 -m venv /tmp/qlib-venv
     /tmp/qlib-venv/bin/pip install pyqlib==0.9.7 pandas==2.3.3 numpy==2.2.6 pyarrow

@@ -112,6 +112,20 @@ def run_backtests(context: DemoContext) -> None:
                 RustStrategy("market_maker", tick=tick, quantity=lot, max_position=10 * lot),
             )
         )
+        if not any(name.startswith("EMA") for name, *_ in runs):
+            # No bar data (synthetic captures): the EMA cross on 1-second bars
+            # the engine builds from the trades.
+            runs.append(
+                (
+                    "EMA 3/8 cross on 1s bars from trades (python)",
+                    inst,
+                    ("deltas", "trades"),
+                    venue,
+                    EMACross(
+                        inst.id, fast=3, slow=8, quantity=lot / 10**inst.size_precision, bars="1s"
+                    ),
+                )
+            )
     if not runs:
         context.note("no bars or L2 books in the catalog: no backtest")
         return

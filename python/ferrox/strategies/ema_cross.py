@@ -11,10 +11,18 @@ class EMACross(Strategy):
     """Long-only EMA cross on one instrument's bars."""
 
     def __init__(
-        self, instrument: str, fast: int = 10, slow: int = 30, quantity: Number = "1"
+        self,
+        instrument: str,
+        fast: int = 10,
+        slow: int = 30,
+        quantity: Number = "1",
+        bars: str | None = None,
     ) -> None:
+        """``bars`` (e.g. ``"1s"``) builds bars of that spec from the instrument's
+        trades; without it the strategy trades the bars in the data."""
         super().__init__()
         self.instrument = instrument
+        self.bars = bars
         self.fast_period = fast
         self.slow_period = slow
         self.quantity = quantity
@@ -24,6 +32,8 @@ class EMACross(Strategy):
 
     def on_start(self) -> None:
         """Creates the two EMAs (updated by the engine before each ``on_bar``)."""
+        if self.bars is not None:
+            self.subscribe_bars(self.instrument, self.bars)
         self.fast = self.indicator("EMA", self.instrument, timeperiod=self.fast_period)
         self.slow = self.indicator("EMA", self.instrument, timeperiod=self.slow_period)
 
