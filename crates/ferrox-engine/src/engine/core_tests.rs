@@ -6,7 +6,7 @@ use proptest::strategy::Strategy as _;
 use super::*;
 use crate::engine::{DataFeed, Engine, Strategy, StrategyResult, Stream, Subscriptions};
 use crate::matching::{ExchangeConfig, SimulatedExchange};
-use crate::orders::TwapSchedule;
+use crate::orders::{Bracket, SliceStyle, TwapParams, TwapSchedule};
 use crate::portfolio::{
     CurrencyTable, FeeModel, InstrumentSpec, Leverage, OmsType, Portfolio, PortfolioConfig,
 };
