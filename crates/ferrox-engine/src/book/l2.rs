@@ -16,7 +16,7 @@
 //! pops it and any vacated slots under it), so it stays the last element.
 //! Vacated slots are squeezed out once they outnumber the live levels.
 
-use crate::types::{BookAction, BookDelta, BookSide, UnixNanos};
+use crate::types::{BookAction, BookDelta, BookSide, QuoteTick, UnixNanos};
 
 /// One price level: raw price and raw total size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -254,6 +254,28 @@ impl L2Book {
         self.ts_event = delta.ts_event;
         self.ts_init = delta.ts_init;
         self.update_count += 1;
+    }
+
+    /// Replaces the book by the one-level book of a quote (a side quoted
+    /// with no size is left empty): how venues without depth data are seen.
+    pub fn set_from_quote(&mut self, q: &QuoteTick) {
+        self.clear();
+        for (side, price, size) in [
+            (BookSide::Bid, q.bid_price, q.bid_size),
+            (BookSide::Ask, q.ask_price, q.ask_size),
+        ] {
+            if size > 0 {
+                self.apply(&BookDelta {
+                    action: BookAction::Update,
+                    side,
+                    price,
+                    size,
+                    ts_event: q.ts_event,
+                    ts_init: q.ts_init,
+                    ..BookDelta::default()
+                });
+            }
+        }
     }
 
     /// Removes every level.

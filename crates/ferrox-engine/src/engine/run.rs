@@ -35,7 +35,7 @@ use super::latency::Rng;
 use super::scheduler::Due;
 use super::strategy::{Strategy, StrategyError, Subscriptions};
 use crate::book::L2Book;
-use crate::types::{Bar, BookAction, BookDelta, BookSide, QuoteTick, UnixNanos, FLAG_LAST};
+use crate::types::{Bar, BookDelta, QuoteTick, UnixNanos, FLAG_LAST};
 
 /// Why a run stopped early.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,23 +96,7 @@ impl LaggedBook {
         if self.deltas {
             return;
         }
-        self.book.clear();
-        for (side, price, size) in [
-            (BookSide::Bid, q.bid_price, q.bid_size),
-            (BookSide::Ask, q.ask_price, q.ask_size),
-        ] {
-            if size > 0 {
-                self.book.apply(&BookDelta {
-                    action: BookAction::Update,
-                    side,
-                    price,
-                    size,
-                    ts_event: q.ts_event,
-                    ts_init: q.ts_init,
-                    ..BookDelta::default()
-                });
-            }
-        }
+        self.book.set_from_quote(q);
     }
 }
 

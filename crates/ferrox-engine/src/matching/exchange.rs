@@ -1088,29 +1088,7 @@ impl SimulatedExchange {
                     _ => old_ask.is_some_and(|l| l.price == q.ask_price && l.size == q.ask_size),
                 });
             }
-            self.book.clear();
-            if q.bid_size > 0 {
-                self.book.apply(&BookDelta {
-                    action: BookAction::Update,
-                    side: BookSide::Bid,
-                    price: q.bid_price,
-                    size: q.bid_size,
-                    ts_event: q.ts_event,
-                    ts_init: q.ts_init,
-                    ..BookDelta::default()
-                });
-            }
-            if q.ask_size > 0 {
-                self.book.apply(&BookDelta {
-                    action: BookAction::Update,
-                    side: BookSide::Ask,
-                    price: q.ask_price,
-                    size: q.ask_size,
-                    ts_event: q.ts_event,
-                    ts_init: q.ts_init,
-                    ..BookDelta::default()
-                });
-            }
+            self.book.set_from_quote(q);
         }
         if !self.orders.is_empty() {
             self.match_book(q.ts_init, out);
