@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ferrox._core import Bar, Fill, OrderEvent, Quote
 from ferrox.backtest import Backtest, BacktestResult, LatencyConfig, Strategy, VenueConfig
-from ferrox.errors import ConfigError
+from ferrox.errors import ConfigError, DataError
 from ferrox.model.instrument import Instrument, InstrumentKind
 from ferrox.model.schema import BARS_SCHEMA, QUOTES_SCHEMA
 
@@ -643,3 +643,19 @@ def test_a_market_order_never_fills_at_a_price_from_before_it_reached_the_venue(
     result, _ = run_with_latency(30 * 10**9, 0)
     # Reaches the venue at 1.5m, inside bar 1 (opened 1m at 101.00): the next open is bar 2's.
     assert fills_of(result)[0][1:3] == ("BUY", "102.00")
+
+
+def test_a_bad_aggressor_code_is_refused_naming_it() -> None:
+    backtest = Backtest([TEST], VenueConfig())
+    frame = pl.DataFrame(
+        {
+            "ts_event": [1, 2],
+            "ts_init": [1, 2],
+            "price": [100, 101],
+            "size": [1, 1],
+            "aggressor_side": [1, 7],
+            "trade_id": ["1", "2"],
+        }
+    )
+    with pytest.raises(DataError, match="7"):
+        backtest.add(INSTRUMENT, "trades", frame)

@@ -62,7 +62,8 @@ fn build(
     Ok((aggregator, precisions))
 }
 
-fn side_of(code: u8) -> PyResult<AggressorSide> {
+/// An aggressor side from its code (0 unknown, 1 buyer, 2 seller).
+pub(crate) fn side_of(code: u8) -> PyResult<AggressorSide> {
     match code {
         0 => Ok(AggressorSide::NoAggressor),
         1 => Ok(AggressorSide::Buyer),

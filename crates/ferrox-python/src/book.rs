@@ -20,11 +20,13 @@ fn parse_rule(rule: &str) -> PyResult<SyncRule> {
     }
 }
 
-fn action_of(code: u8, row: usize) -> PyResult<BookAction> {
+/// A delta's action from its code, or a `DataError` naming the row.
+pub(crate) fn action_of(code: u8, row: usize) -> PyResult<BookAction> {
     BookAction::from_code(code).ok_or_else(|| data_error(bad_action(code, row)))
 }
 
-fn side_of(code: u8, row: usize) -> PyResult<BookSide> {
+/// A delta's side from its code, or a `DataError` naming the row.
+pub(crate) fn side_of(code: u8, row: usize) -> PyResult<BookSide> {
     BookSide::from_code(code).ok_or_else(|| data_error(bad_side(code, row)))
 }
 

@@ -17,10 +17,10 @@ use ferrox_engine::portfolio::{
     AccountType, CurrencyTable, FeeModel, InstrumentSpec, Leverage, OmsType, Portfolio,
     PortfolioConfig,
 };
-use ferrox_engine::types::{
-    AggressorSide, Bar, BookAction, BookDelta, BookSide, QuoteTick, TradeTick,
-};
+use ferrox_engine::types::{Bar, BookDelta, QuoteTick, TradeTick};
 
+use crate::bars::side_of as aggressor_of;
+use crate::book::{action_of, side_of};
 use crate::errors::{config_error, data_error};
 use crate::strategies::builtin_strategy;
 use ferrox_engine::portfolio::format_money;
@@ -246,19 +246,13 @@ impl PyBacktestEngine {
                 instrument,
                 price: c[i],
                 size: d[i],
-                aggressor_side: match e[i] {
-                    1 => AggressorSide::Buyer,
-                    2 => AggressorSide::Seller,
-                    _ => AggressorSide::NoAggressor,
-                },
+                aggressor_side: aggressor_of(e[i])?,
                 trade_id: f[i],
                 ts_event: b[i],
                 ts_init: a[i],
             });
         }
-        self.feed
-            .add(Stream::Trades(rows))
-            .map_err(|e| data_error(e.to_string()))
+        self.add_stream(Stream::Trades(rows))
     }
 
     /// Adds a quote stream.
@@ -299,9 +293,7 @@ impl PyBacktestEngine {
                 ts_init: a[i],
             })
             .collect();
-        self.feed
-            .add(Stream::Quotes(rows))
-            .map_err(|e| data_error(e.to_string()))
+        self.add_stream(Stream::Quotes(rows))
     }
 
     /// Adds a book-delta stream (actions 1 add, 2 update, 3 delete, 4 clear;
@@ -345,15 +337,10 @@ impl PyBacktestEngine {
         )?;
         let mut rows = Vec::with_capacity(a.len());
         for i in 0..a.len() {
-            let action = BookAction::from_code(c[i]).ok_or_else(|| {
-                data_error(format!("deltas row {i}: action {} is not 1..=4", c[i]))
-            })?;
-            let side = BookSide::from_code(d[i])
-                .ok_or_else(|| data_error(format!("deltas row {i}: side {} is not 0..=2", d[i])))?;
             rows.push(BookDelta {
                 instrument,
-                action,
-                side,
+                action: action_of(c[i], i)?,
+                side: side_of(d[i], i)?,
                 price: e[i],
                 size: f[i],
                 order_id: 0,
@@ -365,9 +352,7 @@ impl PyBacktestEngine {
                 ts_init: a[i],
             });
         }
-        self.feed
-            .add(Stream::Deltas(rows))
-            .map_err(|e| data_error(e.to_string()))
+        self.add_stream(Stream::Deltas(rows))
     }
 
     /// Adds a bar stream (bars are delivered at `ts_init`, their close).
@@ -418,9 +403,7 @@ impl PyBacktestEngine {
                 ts_init: t1[i],
             });
         }
-        self.feed
-            .add(Stream::Bars(rows))
-            .map_err(|e| data_error(e.to_string()))
+        self.add_stream(Stream::Bars(rows))
     }
 
     /// Number of records added.
@@ -668,6 +651,11 @@ impl PyBacktestEngine {
 }
 
 impl PyBacktestEngine {
+    /// Adds a stream to the feed (refused if its `ts_init` goes backwards).
+    fn add_stream(&mut self, stream: Stream) -> PyResult<()> {
+        self.feed.add(stream).map_err(|e| data_error(e.to_string()))
+    }
+
     fn check_instrument(&self, instrument: u32) -> PyResult<()> {
         if instrument as usize >= self.infos.len() {
             return Err(config_error(format!(
