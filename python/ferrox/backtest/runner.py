@@ -32,6 +32,7 @@ from ferrox.backtest.config import (
 )
 from ferrox.backtest.results import BacktestResult, results_hash, round_trips
 from ferrox.backtest.strategy import Strategy
+from ferrox.data.decimals import format_decimals
 from ferrox.errors import CatalogError, ConfigError
 from ferrox.model.instrument import Instrument
 from ferrox.risk.pretrade import RiskConfig, risk_config_to_engine
@@ -202,8 +203,8 @@ class Backtest:
                 "client_order_id": [str(i) for i in f["order_id"]],
                 "instrument": names(f["instrument"]),
                 "side": pl.Series(f["side"], dtype=pl.String),
-                "price": [_fmt(int(r), int(p)) for r, p in zip(f["price"], pp, strict=True)],
-                "quantity": [_fmt(int(r), int(p)) for r, p in zip(f["quantity"], sp, strict=True)],
+                "price": _exact_text(f["instrument"], f["price"], [p for p, _ in precisions]),
+                "quantity": _exact_text(f["instrument"], f["quantity"], [s for _, s in precisions]),
                 "price_f": price_f,
                 "quantity_f": qty_f,
                 "notional": price_f * qty_f,
@@ -260,10 +261,14 @@ class Backtest:
         )
 
 
-def _fmt(raw: int, precision: int) -> str:
-    from ferrox._core import format_fixed
-
-    return format_fixed(raw, precision)
+def _exact_text(instrument: Any, raw: Any, precisions: list[int]) -> pl.Series:
+    """Raw values as exact decimal text at their instrument's precision."""
+    frame = pl.DataFrame({"i": instrument, "raw": raw}, schema={"i": pl.Int64, "raw": pl.Int64})
+    branches = [
+        pl.when(pl.col("i") == i).then(format_decimals(pl.col("raw"), p))
+        for i, p in enumerate(precisions)
+    ]
+    return frame.select(pl.coalesce(branches).alias("text"))["text"]
 
 
 def _check_overlaps(
