@@ -50,12 +50,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from ferrox.data.timeparse import DURATION_UNITS
 from ferrox.errors import ConfigError
 from ferrox.risk.pretrade import RiskConfig
 
-_UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000}
-_UNITS.update(h=3_600_000_000_000, d=86_400_000_000_000)
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|s|m|h|d)\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(" + "|".join(DURATION_UNITS) + r")\s*$")
 _KINDS = {"trades", "quotes", "deltas", "bars"}
 
 
@@ -68,7 +67,7 @@ def parse_duration(text: str | int, where: str) -> int:
     match = _DURATION.match(str(text))
     if match is None:
         raise ConfigError(f"{where}: {text!r} is not a duration like '5ms', '1s', '1m'")
-    return int(Decimal(match.group(1)) * _UNITS[match.group(2)])
+    return int(Decimal(match.group(1)) * DURATION_UNITS[match.group(2)])
 
 
 def _decimal(text: object, where: str, *, negative: bool = False) -> str:

@@ -17,6 +17,19 @@ from ferrox.errors import ConfigError
 NANOS_PER_SECOND = 1_000_000_000
 NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
 
+#: Nanoseconds in one of each duration unit users write (``5ms``, ``1m``, ``4h``).
+DURATION_UNITS: dict[str, int] = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": NANOS_PER_SECOND,
+    "m": 60 * NANOS_PER_SECOND,
+    "min": 60 * NANOS_PER_SECOND,
+    "h": 3_600 * NANOS_PER_SECOND,
+    "d": NANOS_PER_DAY,
+    "w": 7 * NANOS_PER_DAY,
+}
+
 _ISO = re.compile(
     r"""
     (?P<date>\d{4}-\d{2}-\d{2})

@@ -67,6 +67,7 @@ from ferrox.data.loaders._chunks import (
     scan_decimals,
 )
 from ferrox.data.loaders.base import Batch, ErrorSink, LoaderOptions
+from ferrox.data.timeparse import DURATION_UNITS
 from ferrox.errors import ConfigError, DataError
 from ferrox.model.instrument import Instrument
 from ferrox.model.schema import AggressorSide, DataKind, conform
@@ -138,17 +139,6 @@ _AGGRESSOR_WORDS = {
 }
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
 _INTERVAL = re.compile(r"(\d+)\s*(ns|us|ms|s|m|min|h|d|w)")
-_INTERVAL_NANOS = {
-    "ns": 1,
-    "us": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "min": 60_000_000_000,
-    "h": 3_600_000_000_000,
-    "d": 86_400_000_000_000,
-    "w": 7 * 86_400_000_000_000,
-}
 
 
 def parse_interval(text: str) -> int:
@@ -163,7 +153,7 @@ def parse_interval(text: str) -> int:
             f"bar interval {text!r}: expected a positive count and a unit of "
             "ns, us, ms, s, m, h, d or w, such as 1m"
         )
-    return int(match[1]) * _INTERVAL_NANOS[match[2]]
+    return int(match[1]) * DURATION_UNITS[match[2]]
 
 
 @dataclass(frozen=True)
