@@ -570,7 +570,7 @@ impl EngineCore {
         self.log.equity.push(EquityRow {
             ts,
             equity: self.portfolio.equity_base(),
-            cash: cash_base(&self.portfolio),
+            cash: self.portfolio.cash_base(),
             gross_exposure: self.portfolio.gross_exposure_base(),
         });
     }
@@ -579,11 +579,3 @@ impl EngineCore {
 #[cfg(test)]
 #[path = "core_tests.rs"]
 mod tests;
-
-/// The base currency's balance as a float.
-pub fn cash_base(portfolio: &Portfolio) -> f64 {
-    let base = portfolio.config().base_currency;
-    portfolio
-        .to_base(base, portfolio.balance(base))
-        .unwrap_or(f64::NAN)
-}

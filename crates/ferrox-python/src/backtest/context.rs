@@ -409,9 +409,7 @@ impl PyContext {
 
     /// Base-currency cash balance.
     fn cash(&self) -> PyResult<f64> {
-        Ok(ferrox_engine::engine::core::cash_base(
-            self.core()?.portfolio(),
-        ))
+        Ok(self.core()?.portfolio().cash_base())
     }
 
     /// `(realized_pnl, unrealized_pnl)` of an instrument's position, quote currency.

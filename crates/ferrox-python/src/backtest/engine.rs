@@ -557,15 +557,7 @@ impl PyBacktestEngine {
         d.set_item(
             "fee",
             rows.iter()
-                .map(|r| {
-                    let p = core.portfolio();
-                    let precision = p
-                        .instruments()
-                        .get(r.instrument as usize)
-                        .and_then(|spec| p.money_precision(spec.quote_currency).ok())
-                        .unwrap_or(8);
-                    format_money(r.fee, precision)
-                })
+                .map(|r| core.portfolio().format_fee(r.instrument, r.fee))
                 .collect::<Vec<_>>(),
         )?;
         d.set_item(
