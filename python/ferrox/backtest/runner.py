@@ -32,6 +32,7 @@ from ferrox.backtest.config import (
 )
 from ferrox.backtest.results import BacktestResult, results_hash, round_trips
 from ferrox.backtest.strategy import Strategy
+from ferrox.data.catalog import Catalog
 from ferrox.data.decimals import format_decimals
 from ferrox.errors import CatalogError, ConfigError
 from ferrox.model.instrument import Instrument
@@ -272,12 +273,11 @@ def _exact_text(instrument: Any, raw: Any, precisions: list[int]) -> pl.Series:
 
 
 def _check_overlaps(
-    catalog: Any, instrument: str, kind: str, start: int | None, end: int | None
+    catalog: Catalog, instrument: str, kind: str, start: int | None, end: int | None
 ) -> None:
     """Two sources covering the same instrument, kind and time would double the data."""
-    entries = [e for e in catalog.files(instrument, kind, start, end)]
     spans: dict[str, tuple[int, int]] = {}
-    for e in entries:
+    for e in catalog.files(instrument, kind, start, end):
         lo, hi = spans.get(e.source, (e.ts_init_min, e.ts_init_max))
         spans[e.source] = (min(lo, e.ts_init_min), max(hi, e.ts_init_max))
     items = sorted(spans.items(), key=lambda kv: kv[1])
@@ -291,8 +291,6 @@ def _check_overlaps(
 
 def build_backtest(config: BacktestConfig) -> tuple[Backtest, Strategy | _core.RustStrategy]:
     """Checks everything (strategy, catalog, instruments, data overlaps) and loads the data."""
-    from ferrox.data.catalog import Catalog
-
     strategy: Strategy | _core.RustStrategy
     if config.strategy_path is not None:
         cls = import_strategy_class(config.strategy_path)

@@ -35,7 +35,7 @@ use super::latency::Rng;
 use super::scheduler::Due;
 use super::strategy::{Strategy, StrategyError, Subscriptions};
 use crate::book::L2Book;
-use crate::types::{Bar, BookDelta, QuoteTick, UnixNanos, FLAG_LAST};
+use crate::types::{BookDelta, QuoteTick, UnixNanos, FLAG_LAST};
 
 /// Why a run stopped early.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -336,14 +336,17 @@ fn to_strategy<S: Strategy + ?Sized>(
             }
             if !core.bar_builders.is_empty() {
                 core.build_bars(t);
-                while !core.built_bars.is_empty() {
-                    let bar: Bar = core.built_bars.remove(0);
+                // Taken out (and put back) so the strategy can use the core;
+                // the buffer keeps its capacity across trades.
+                let mut bars = std::mem::take(&mut core.built_bars);
+                for bar in bars.drain(..) {
                     core.on_bar_data(&bar);
                     bar_seen = true;
                     if subs.bars {
                         strategy.on_bar(core, &bar)?;
                     }
                 }
+                core.built_bars = bars;
             }
         }
         Record::Quote(q) => {
@@ -396,6 +399,7 @@ mod tests {
     use crate::portfolio::{
         CurrencyTable, FeeModel, InstrumentSpec, Leverage, OmsType, Portfolio, PortfolioConfig,
     };
+    use crate::types::Bar;
     use crate::types::QuoteTick;
 
     const MINUTE: i64 = 60 * SECOND;
